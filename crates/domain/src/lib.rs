@@ -1,0 +1,28 @@
+//! Roam's domain: the nouns of an IM server and the use-cases that combine them.
+//!
+//! # Layout
+//! - [`user`], [`device`], [`message`], [`id`], [`auth`]: domain types that parse at the edge
+//!   (`UserId::parse`), so nothing inside handles a bare `String`.
+//! - [`store`]: the [`store::Store`] trait that storage engines implement, and its error.
+//! - [`fanout`]: the [`fanout::Fanout`] trait through which use-cases reach online devices.
+//! - [`service`]: the use-cases ([`service::Roam`]), the only place that combines store and fan-out.
+//!
+//! This crate knows no wire format and does no I/O of its own; transports (msync, REST) sit
+//! above it and storage engines implement its traits.
+
+pub mod auth;
+pub mod device;
+pub mod fanout;
+pub mod id;
+pub mod message;
+pub mod service;
+pub mod store;
+pub mod user;
+
+/// Milliseconds since the Unix epoch, from the system clock.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

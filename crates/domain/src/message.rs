@@ -1,0 +1,61 @@
+//! Messages: what a user sends, and what the store keeps (one copy per conversation).
+use bytes::Bytes;
+
+use crate::{device::Resource, id::MessageId, user::UserId};
+
+/// What a stored message is. Only [`MessageKind::Chat`] is history and counts as unread; the
+/// acks are control messages, kept only so that offline devices receive them in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A message of any body type (text, custom, command, location, file metadata, …).
+    Chat = 0,
+    /// "I have read message X" (READ_ACK).
+    ReadAck = 1,
+    /// "Message X reached my device" (DELIVER_ACK).
+    DeliverAck = 2,
+    /// "I have read this whole conversation" (CHANNEL_ACK): moves the sender's read position.
+    ChannelAck = 3,
+}
+
+impl MessageKind {
+    pub fn from_code(code: i64) -> Option<MessageKind> {
+        Some(match code {
+            0 => MessageKind::Chat,
+            1 => MessageKind::ReadAck,
+            2 => MessageKind::DeliverAck,
+            3 => MessageKind::ChannelAck,
+            _ => return None,
+        })
+    }
+
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+}
+
+/// A message a device sends to another user (single chat).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub from: UserId,
+    /// The sending device: it gets the message's ack, never the message itself.
+    pub from_resource: Resource,
+    pub to: UserId,
+    pub kind: MessageKind,
+    /// The wire body (the SDK's `MessageBody`), kept verbatim: the server does not need to
+    /// understand a message to store and relay it.
+    pub payload: Bytes,
+}
+
+/// A message as stored: its conversation position and its server id and time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    pub id: MessageId,
+    /// Position in its conversation, from 1, without gaps.
+    pub seq: u64,
+    pub from: UserId,
+    pub from_resource: Resource,
+    pub to: UserId,
+    pub kind: MessageKind,
+    pub timestamp_ms: u64,
+    pub payload: Bytes,
+}

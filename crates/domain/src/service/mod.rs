@@ -1,0 +1,59 @@
+//! The use-cases: what users and admins can do, whatever transport they came in on.
+//!
+//! [`Roam`] holds the store and the fan-out behind traits; transports call its methods and map
+//! its errors to wire codes, each transport in one place.
+use std::{sync::Arc, time::Duration};
+
+use crate::{auth::AdminCredential, fanout::Fanout, store::Store};
+
+mod account;
+mod delivery;
+
+pub use account::{AccountError, AuthError, IssuedToken};
+pub use delivery::{Pull, SendError};
+
+/// Rules the operator can tune.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Lifetime of the tokens issued by `POST /token`.
+    pub token_ttl: Duration,
+    /// Most messages one pull batch carries.
+    pub pull_batch: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            token_ttl: Duration::from_secs(60 * 24 * 3600),
+            pull_batch: 50,
+        }
+    }
+}
+
+/// The application service: every use-case of Roam.
+pub struct Roam {
+    store: Arc<dyn Store>,
+    fanout: Arc<dyn Fanout>,
+    admin: AdminCredential,
+    policy: Policy,
+}
+
+impl Roam {
+    pub fn new(
+        store: Arc<dyn Store>,
+        fanout: Arc<dyn Fanout>,
+        admin: AdminCredential,
+        policy: Policy,
+    ) -> Roam {
+        Roam {
+            store,
+            fanout,
+            admin,
+            policy,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+}

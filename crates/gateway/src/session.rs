@@ -1,0 +1,402 @@
+//! One msync connection: log in with PROVISION, then answer requests in order.
+//!
+//! [`Session::handle`] turns one client frame into the frames to send back; it knows no socket,
+//! so its logic is testable alone. [`serve`] drives a socket: it reads frames, writes answers,
+//! and forwards the hub's pushes (notices, kicks) between requests.
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use prost::Message as _;
+use roam_domain::{
+    auth::Principal,
+    device::{Device, Resource},
+    message::{MessageKind, NewMessage, StoredMessage},
+    now_ms,
+    service::{AuthError, SendError},
+    user::UserId,
+};
+use roam_protocol::{
+    jid,
+    msync::{self, ClientFrame},
+    pb::{
+        CommSyncUl, Jid, MessageBody, Meta, Provision, message_body, meta::NameSpace,
+        status::ErrorCode,
+    },
+};
+
+use crate::{
+    Gateway, MAX_TEXT,
+    hub::{Push, Registration},
+};
+
+/// What the socket loop does after a frame was handled.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Continue,
+    /// Send the answers, then close the connection.
+    Close,
+}
+
+/// A logged-in device.
+struct Online {
+    device: Device,
+    registration: Registration,
+}
+
+/// One connection's state.
+pub struct Session {
+    gw: Arc<Gateway>,
+    online: Option<Online>,
+}
+
+impl Session {
+    pub fn new(gw: Arc<Gateway>) -> Session {
+        Session { gw, online: None }
+    }
+
+    /// Handles one binary frame; returns the frames to send back, in order.
+    pub async fn handle(&mut self, frame: &[u8]) -> (Vec<Vec<u8>>, Next) {
+        let frame = match ClientFrame::decode(frame) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(error = %e, "closing a connection that sent a bad frame");
+                return (vec![], Next::Close);
+            }
+        };
+        match (frame, self.online.is_some()) {
+            (
+                ClientFrame::Provision {
+                    guid,
+                    auth,
+                    provision,
+                },
+                false,
+            ) => self.provision(guid, auth, provision).await,
+            (ClientFrame::Provision { .. }, true) => (vec![], Next::Continue),
+            (ClientFrame::Unread, true) => (vec![self.unread().await], Next::Continue),
+            (ClientFrame::Sync(ul), true) => (self.sync(ul).await, Next::Continue),
+            (ClientFrame::Logout(_), _) => (vec![msync::logout_reply()], Next::Close),
+            // Anything but a login before the login: not an msync client.
+            (_, false) => (vec![], Next::Close),
+        }
+    }
+
+    async fn provision(
+        &mut self,
+        guid: Option<Jid>,
+        auth: Option<String>,
+        provision: Provision,
+    ) -> (Vec<Vec<u8>>, Next) {
+        let fail = |code: ErrorCode, reason: &str| {
+            (
+                vec![msync::provision_reply(
+                    msync::status(code, Some(reason)),
+                    None,
+                    None,
+                )],
+                Next::Close,
+            )
+        };
+        const BAD_LOGIN: &str = "Sorry, token or password does not match login info";
+        let token = auth
+            .as_deref()
+            .or(provision.auth_token.as_deref())
+            .and_then(token_of);
+        let user = guid
+            .as_ref()
+            .and_then(|g| g.name.as_deref())
+            .and_then(|n| UserId::parse(n).ok());
+        let resource = provision
+            .resource
+            .as_deref()
+            .or(guid.as_ref().and_then(|g| g.client_resource.as_deref()))
+            .and_then(|r| Resource::parse(r).ok());
+        let (Some(token), Some(user), Some(resource)) = (token, user, resource) else {
+            return fail(ErrorCode::Fail, BAD_LOGIN);
+        };
+        let expires = match self.gw.roam.authenticate(&token).await {
+            Ok((Principal::User(u), expires)) if u == user => expires,
+            Ok(_) | Err(AuthError::Unknown) => return fail(ErrorCode::Fail, BAD_LOGIN),
+            Err(AuthError::Expired) => return fail(ErrorCode::Fail, "Sorry, token expired"),
+            Err(AuthError::UserGone) => return fail(ErrorCode::Fail, "Sorry, user not found"),
+            Err(AuthError::Store(e)) => {
+                tracing::error!(error = %e, "login failed on storage");
+                return fail(ErrorCode::Fail, "Sorry, internal server error");
+            }
+        };
+        let Ok(registration) = self
+            .gw
+            .hub
+            .register(&user, &resource, self.gw.limits.max_devices)
+        else {
+            return fail(ErrorCode::TooManyDevices, "Sorry, too many devices");
+        };
+        let device = match self.gw.roam.connect(&user, &resource).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "login failed on storage");
+                return fail(ErrorCode::Fail, "Sorry, internal server error");
+            }
+        };
+        tracing::debug!(%user, %resource, "device logged in");
+        self.online = Some(Online {
+            device,
+            registration,
+        });
+        (
+            vec![msync::provision_reply(
+                msync::ok(),
+                Some(resource.as_str()),
+                Some(expires),
+            )],
+            Next::Continue,
+        )
+    }
+
+    fn online(&self) -> &Online {
+        self.online
+            .as_ref()
+            .expect("requests are handled only after login")
+    }
+
+    fn user_jid(&self, user: &UserId, resource: Option<&Resource>) -> Jid {
+        jid::user(
+            self.gw.app_key(),
+            user.as_str(),
+            resource.map(Resource::as_str),
+        )
+    }
+
+    async fn unread(&self) -> Vec<u8> {
+        let queues = match self.gw.roam.pending(&self.online().device).await {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::error!(error = %e, "unread query failed");
+                Vec::new()
+            }
+        };
+        msync::unread_reply(
+            queues
+                .into_iter()
+                .map(|q| (self.user_jid(&q.peer, None), q.count))
+                .collect(),
+            now_ms(),
+        )
+    }
+
+    async fn sync(&self, ul: CommSyncUl) -> Vec<Vec<u8>> {
+        if let Some(meta) = ul.meta {
+            return self.send(meta).await.into_iter().collect();
+        }
+        match ul.queue {
+            Some(queue) => vec![self.pull(queue, ul.key).await],
+            None => vec![],
+        }
+    }
+
+    async fn pull(&self, queue: Jid, key: Option<u64>) -> Vec<u8> {
+        let now = now_ms();
+        let peer = queue.name.as_deref().and_then(|n| UserId::parse(n).ok());
+        let Some(peer) = peer.filter(|_| !jid::is_conference(&queue)) else {
+            return msync::pull_batch(queue, vec![], None, now);
+        };
+        let online = self.online();
+        match self.gw.roam.pull(&online.device, &peer, key).await {
+            Ok(batch) => {
+                let next_key = batch.next_key();
+                let metas = batch.messages.iter().map(|m| self.meta_of(m)).collect();
+                msync::pull_batch(queue, metas, next_key, now)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "pull failed");
+                msync::pull_batch(queue, vec![], None, now)
+            }
+        }
+    }
+
+    fn meta_of(&self, m: &StoredMessage) -> Meta {
+        Meta {
+            id: Some(m.id.0),
+            from: Some(self.user_jid(&m.from, Some(&m.from_resource))),
+            to: Some(self.user_jid(&m.to, None)),
+            timestamp: Some(m.timestamp_ms),
+            ns: Some(NameSpace::Chat as i32),
+            payload: Some(m.payload.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// A meta the client sends: a message or an ack (CHAT), or something not served yet.
+    async fn send(&self, meta: Meta) -> Option<Vec<u8>> {
+        let meta_id = meta.id.unwrap_or(0);
+        let reject = |code: ErrorCode, reason: &str| {
+            Some(msync::send_error(
+                meta_id,
+                msync::status(code, Some(reason)),
+            ))
+        };
+        match NameSpace::try_from(meta.ns.unwrap_or(0)) {
+            Ok(NameSpace::Chat) => {}
+            // Client statistics: nothing to answer (the SDK expects no reply).
+            Ok(NameSpace::Statistic) => return None,
+            Ok(NameSpace::Muc) => return reject(ErrorCode::Fail, "group not found"),
+            _ => return reject(ErrorCode::UnknownCommand, "unsupported namespace"),
+        }
+        let Some(mut body) = meta
+            .payload
+            .as_ref()
+            .and_then(|p| MessageBody::decode(p.clone()).ok())
+        else {
+            return reject(ErrorCode::PbParserError, "undecodable message body");
+        };
+        let kind = match message_body::Type::try_from(body.r#type.unwrap_or(0)) {
+            Ok(message_body::Type::Chat) => MessageKind::Chat,
+            Ok(message_body::Type::ReadAck) => MessageKind::ReadAck,
+            Ok(message_body::Type::DeliverAck) => MessageKind::DeliverAck,
+            Ok(message_body::Type::ChannelAck) => MessageKind::ChannelAck,
+            Ok(message_body::Type::Groupchat | message_body::Type::Chatroom) => {
+                return reject(ErrorCode::Fail, "group not found");
+            }
+            Ok(message_body::Type::Recall) => {
+                return reject(ErrorCode::Fail, "message recall disabled");
+            }
+            _ => return reject(ErrorCode::WrongParameter, "unsupported message type"),
+        };
+        let to_name = meta
+            .to
+            .as_ref()
+            .and_then(|t| t.name.clone())
+            .unwrap_or_default();
+        if meta.to.as_ref().is_some_and(jid::is_conference) {
+            return reject(ErrorCode::Fail, "group not found");
+        }
+        let Ok(to) = UserId::parse(&to_name) else {
+            return reject(
+                ErrorCode::Fail,
+                &format!("username {to_name} doesn't exist!"),
+            );
+        };
+        let text: usize = body
+            .contents
+            .iter()
+            .map(|c| c.text.as_deref().map_or(0, str::len))
+            .sum();
+        if text > MAX_TEXT {
+            return reject(ErrorCode::PermissionDenied, "Sorry, data is too large");
+        }
+        let online = self.online();
+        // The sender is who logged in, whatever the body claims; ids are normalised.
+        body.from = Some(Jid {
+            name: Some(online.device.user.as_str().to_owned()),
+            ..Default::default()
+        });
+        body.to = Some(Jid {
+            name: Some(to.as_str().to_owned()),
+            ..Default::default()
+        });
+        let message = NewMessage {
+            from: online.device.user.clone(),
+            from_resource: online.device.resource.clone(),
+            to,
+            kind,
+            payload: Bytes::from(body.encode_to_vec()),
+        };
+        match self.gw.roam.send(message).await {
+            Ok(stored) => Some(msync::send_ack(meta_id, stored.id.0, stored.timestamp_ms)),
+            Err(SendError::RecipientNotFound(to)) => {
+                reject(ErrorCode::Fail, &format!("username {to} doesn't exist!"))
+            }
+            Err(SendError::Store(e)) => {
+                tracing::error!(error = %e, "send failed on storage");
+                reject(ErrorCode::Fail, "Sorry, internal server error")
+            }
+        }
+    }
+
+    /// The frame for a hub push, or None to close.
+    fn on_push(&self, push: Push) -> Option<Vec<u8>> {
+        match push {
+            Push::Notice(peer) => Some(msync::notice(self.user_jid(&peer, None))),
+            Push::Kick(reason) => {
+                tracing::debug!(?reason, "kicking a session");
+                None
+            }
+        }
+    }
+
+    /// Pushes for this session; pending forever before login.
+    async fn next_push(&mut self) -> Option<Push> {
+        match self.online.as_mut() {
+            Some(o) => o.registration.pushes.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, or the
+/// server shuts down.
+pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
+    let mut shutdown = gw.shutdown.clone();
+    let (mut sink, mut stream) = socket.split();
+    let mut session = Session::new(gw);
+    loop {
+        let outgoing: Vec<Vec<u8>>;
+        let mut close = false;
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Binary(frame))) => {
+                    let (out, next) = session.handle(&frame).await;
+                    outgoing = out;
+                    close = next == Next::Close;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                // Text frames are not msync (web SDKs send binary); close, as for any breach.
+                Some(Ok(Message::Text(_) | Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            push = session.next_push() => match push.and_then(|p| session.on_push(p)) {
+                Some(frame) => outgoing = vec![frame],
+                None => break,
+            },
+            _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break,
+        }
+        for frame in outgoing {
+            if sink.send(Message::Binary(frame.into())).await.is_err() {
+                return;
+            }
+        }
+        if close {
+            break;
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+/// The token inside `"$t$<token>"` or `{"token":"$t$<token>"}`.
+fn token_of(auth: &str) -> Option<String> {
+    let raw = if auth.trim_start().starts_with('{') {
+        serde_json::from_str::<serde_json::Value>(auth)
+            .ok()?
+            .get("token")?
+            .as_str()?
+            .to_owned()
+    } else {
+        auth.to_owned()
+    };
+    let token = raw.strip_prefix("$t$").unwrap_or(&raw);
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_of;
+
+    #[test]
+    fn tokens_are_read_in_both_sdk_forms() {
+        assert_eq!(token_of("$t$abc").as_deref(), Some("abc"));
+        assert_eq!(token_of(r#"{"token":"$t$abc"}"#).as_deref(), Some("abc"));
+        assert_eq!(token_of("$t$"), None);
+        assert_eq!(token_of("{bad json"), None);
+    }
+}

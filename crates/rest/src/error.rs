@@ -1,0 +1,170 @@
+//! REST errors: the one table from domain errors to HTTP statuses and Easemob error bodies.
+//!
+//! The SDK reads only status 200 as success and maps others by status, `error_code` and
+//! `error_description` (PROTOCOL.md §h), so each variant picks all three deliberately.
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use roam_domain::{now_ms, service::AccountError, store::StoreError};
+use roam_protocol::rest::ErrorBody;
+
+/// Everything a REST call can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No or unknown/expired token.
+    Unauthorized,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// Malformed JSON or a missing field.
+    BadBody(String),
+    /// A field has a value the API refuses.
+    IllegalArgument(String),
+    /// The user exists already (registration).
+    DuplicateUser(String),
+    /// Wrong username or password (`password` grant).
+    InvalidGrant,
+    /// Wrong client id or secret (`client_credentials` grant).
+    InvalidClient,
+    /// `grant_type` is neither `password` nor `client_credentials`.
+    UnsupportedGrant(String),
+    UserNotFound(String),
+    /// The path's `org/app` is not this server's app.
+    AppNotFound(String),
+    /// No such endpoint.
+    NoRoute,
+    /// Storage failed; details go to the log, not the client.
+    Internal(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.parts().2)
+    }
+}
+
+impl ApiError {
+    /// (status, `error`, `error_description`, `error_code`)
+    fn parts(&self) -> (StatusCode, &'static str, String, Option<u32>) {
+        use ApiError::*;
+        match self {
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unable to authenticate (OAuth)".into(),
+                None,
+            ),
+            Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                "forbidden operation on this resource".into(),
+                None,
+            ),
+            BadBody(why) => (
+                StatusCode::BAD_REQUEST,
+                "json_parse",
+                format!("Unexpected request body: {why}"),
+                None,
+            ),
+            IllegalArgument(why) => (
+                StatusCode::BAD_REQUEST,
+                "illegal_argument",
+                why.clone(),
+                None,
+            ),
+            DuplicateUser(u) => (
+                StatusCode::BAD_REQUEST,
+                "duplicate_unique_property_exists",
+                format!(
+                    "Application {} Entity user requires that property named username be unique, value of {u} exists",
+                    "null"
+                ),
+                None,
+            ),
+            InvalidGrant => (
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "invalid password".into(),
+                None,
+            ),
+            InvalidClient => (
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                "invalid client_id or client_secret".into(),
+                None,
+            ),
+            UnsupportedGrant(g) => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("unsupported grant_type: {g}"),
+                None,
+            ),
+            UserNotFound(u) => (
+                StatusCode::NOT_FOUND,
+                "service_resource_not_found",
+                format!("Service resource not found: user not found ({u})"),
+                None,
+            ),
+            AppNotFound(path) => (
+                StatusCode::NOT_FOUND,
+                "organization_application_not_found",
+                format!("Could not find application for {path} from URI: {path}"),
+                None,
+            ),
+            NoRoute => (
+                StatusCode::NOT_FOUND,
+                "service_resource_not_found",
+                "Service resource not found".into(),
+                None,
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_server_error",
+                "internal server error".into(),
+                None,
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "REST call failed on the server side");
+        }
+        let (status, error, error_description, error_code) = self.parts();
+        let body = ErrorBody {
+            exception: format!("roam.{error}"),
+            error: error.to_owned(),
+            error_description,
+            error_code,
+            timestamp: now_ms(),
+            duration: 0,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::InvalidUserId(e) => ApiError::IllegalArgument(e.to_string()),
+            AccountError::InvalidPassword(e) => ApiError::IllegalArgument(e.to_string()),
+            AccountError::DuplicateUser(u) => ApiError::DuplicateUser(u.to_string()),
+            AccountError::InvalidGrant => ApiError::InvalidGrant,
+            AccountError::InvalidClient => ApiError::InvalidClient,
+            AccountError::UserNotFound(u) => ApiError::UserNotFound(u.to_string()),
+            AccountError::Forbidden => ApiError::Forbidden,
+            AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,116 @@
+//! Roam's REST transport: Easemob's REST API (paths, bodies, envelopes as Easemob documents
+//! them) over axum.
+//!
+//! # Layout
+//! - [`error`]: [`error::ApiError`], the one place where domain errors become HTTP statuses and
+//!   Easemob error bodies.
+//! - [`extract`]: the caller's identity (bearer token) and JSON bodies with Easemob-shaped
+//!   rejections.
+//! - [`users`]: tokens and user management.
+//!
+//! Every path lives under `/{org}/{app}`; another org or app gets a 404 with an Easemob error.
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::{OriginalUri, Request, State},
+    http::{HeaderName, Method, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{post, put},
+};
+use roam_domain::service::Roam;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub mod error;
+pub mod extract;
+pub mod users;
+
+use error::ApiError;
+
+/// What every REST handler shares.
+pub struct Rest {
+    pub(crate) roam: Arc<Roam>,
+    pub(crate) org: String,
+    pub(crate) app: String,
+    /// A stable uuid for the application, as Easemob's envelopes carry.
+    pub(crate) app_uuid: String,
+    /// `POST /users` without a token is allowed.
+    pub(crate) open_registration: bool,
+}
+
+impl Rest {
+    /// `app_key` is `org#app`.
+    pub fn new(
+        roam: Arc<Roam>,
+        app_key: &str,
+        app_uuid: String,
+        open_registration: bool,
+    ) -> Arc<Rest> {
+        let (org, app) = app_key.split_once('#').unwrap_or((app_key, ""));
+        Arc::new(Rest {
+            roam,
+            org: org.to_owned(),
+            app: app.to_owned(),
+            app_uuid,
+            open_registration,
+        })
+    }
+
+    /// Every REST route, with CORS for browser apps on other origins.
+    pub fn router(self: &Arc<Self>) -> Router {
+        let app = Router::new()
+            .route("/token", post(users::token))
+            .route("/users", post(users::create))
+            .route(
+                "/users/{username}",
+                axum::routing::get(users::get).delete(users::delete),
+            )
+            .route("/users/{username}/password", put(users::set_password))
+            .layer(middleware::from_fn_with_state(self.clone(), check_app))
+            .with_state(self.clone());
+        Router::new()
+            .nest("/{org}/{app}", app)
+            .fallback(not_found)
+            .layer(cors())
+    }
+}
+
+/// Browsers send `Authorization` and `Content-Type: application/json` from any origin the app
+/// is served on; answer preflights for both.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("restrict-access"),
+        ])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
+/// Refuses paths whose `{org}/{app}` is not this server's app.
+async fn check_app(State(rest): State<Arc<Rest>>, req: Request, next: Next) -> Response {
+    // Inside the nest the URI is stripped of `/{org}/{app}`; the original keeps it.
+    let path = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| req.uri().path().to_owned(), |u| u.path().to_owned());
+    let mut parts = path.trim_start_matches('/').split('/');
+    let (org, app) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if org != rest.org || app != rest.app {
+        return ApiError::AppNotFound(format!("{org}/{app}")).into_response();
+    }
+    next.run(req).await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NoRoute
+}

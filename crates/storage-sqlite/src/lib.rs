@@ -1,0 +1,538 @@
+//! Roam's embedded storage engine: SQLite, bundled, in WAL mode.
+//!
+//! Writes go through one writer thread with group commit ([`writer`]); reads use a small pool
+//! of read-only connections on tokio's blocking threads, which WAL lets run beside the writer.
+//! Each call of the [`Store`] trait is one short transaction.
+use std::{
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use roam_domain::{
+    auth::{Principal, TokenHash, TokenRecord},
+    device::{Device, Resource},
+    id::{IdGenerator, MessageId},
+    message::{MessageKind, NewMessage, StoredMessage},
+    now_ms,
+    store::{PendingQueue, Store, StoreError},
+    user::{NewUser, PasswordHash, User, UserId},
+};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+mod writer;
+
+use writer::Writer;
+
+/// How hard SQLite syncs to disk on commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// fsync on every commit (one per group-commit batch): nothing acked is ever lost.
+    #[default]
+    Full,
+    /// Survives a crash of the process, may lose the last commits on power loss; faster.
+    Normal,
+}
+
+/// Opening options.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub synchronous: Synchronous,
+    /// This node's id in message ids (0..1024).
+    pub node: u16,
+}
+
+/// The SQLite store. Cheap to share behind an `Arc`; dropping the last handle flushes the writer.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// Most idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+pub(crate) fn engine(e: rusqlite::Error) -> StoreError {
+    StoreError::Engine(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies the schema.
+    pub fn open(path: &Path, options: Options) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open(path).map_err(engine)?;
+        let sync = match options.synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;"
+        ))
+        .map_err(engine)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(engine)?;
+        if version == 0 {
+            conn.execute_batch(&format!(
+                "BEGIN; {} PRAGMA user_version=1; COMMIT;",
+                include_str!("schema.sql")
+            ))
+            .map_err(engine)?;
+        } else if version != 1 {
+            return Err(StoreError::Engine(format!(
+                "database schema version {version} is newer than this roamd knows (1)"
+            )));
+        }
+        let ids = IdGenerator::new(options.node);
+        // Never hand out an id below one already stored (a clock that stepped back across a
+        // restart): start the generator after the newest stored id.
+        let newest: Option<i64> = conn
+            .query_row("SELECT MAX(id) FROM messages", [], |r| r.get(0))
+            .map_err(engine)?;
+        if let Some(newest) = newest {
+            ids.next_at(MessageId(newest as u64).timestamp_ms());
+        }
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Writer::start(conn, ids),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `f` on a read connection, on a blocking thread.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let conn = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(engine)?;
+                c.busy_timeout(std::time::Duration::from_secs(5))
+                    .map_err(engine)?;
+                c
+            }
+        };
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let r = f(&conn);
+            (conn, r)
+        })
+        .await
+        .map_err(|e| StoreError::Engine(e.to_string()))?;
+        let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result.map_err(engine)
+    }
+}
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: parse_user(r.get::<_, String>(0)?)?,
+        uuid: r.get(1)?,
+        password: PasswordHash::from_stored(r.get(2)?),
+        nickname: r.get(3)?,
+        created_ms: r.get::<_, i64>(4)? as u64,
+        modified_ms: r.get::<_, i64>(5)? as u64,
+    })
+}
+
+const USER_COLUMNS: &str = "id, uuid, password_hash, nickname, created_ms, modified_ms";
+
+fn bad_row(what: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(0, what.to_owned(), rusqlite::types::Type::Text)
+}
+
+fn parse_user(s: String) -> rusqlite::Result<UserId> {
+    UserId::parse(&s).map_err(|_| bad_row("user id"))
+}
+
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        seq: r.get::<_, i64>(0)? as u64,
+        id: MessageId(r.get::<_, i64>(1)? as u64),
+        from: parse_user(r.get(2)?)?,
+        from_resource: Resource::parse(&r.get::<_, String>(3)?).map_err(|_| bad_row("resource"))?,
+        to: parse_user(r.get(4)?)?,
+        kind: MessageKind::from_code(r.get(5)?).ok_or_else(|| bad_row("kind"))?,
+        timestamp_ms: r.get::<_, i64>(6)? as u64,
+        payload: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+    })
+}
+
+fn single_chat_key(a: &UserId, b: &UserId) -> String {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    format!("c:{lo}:{hi}")
+}
+
+/// Messages of conversation ?1 that device (?3 user, ?4 resource, ?5 registration id) is owed
+/// after position ?2 (its cursor, or 0), with ?6 the floor below which others' messages count
+/// as delivered (its cursor, or if it has none, the highest seq any device of the user acked).
+/// Never the device's own sends, nor its user's sends from before the device existed.
+const OWED: &str = "FROM messages WHERE conv_id = ?1 AND seq > ?2 \
+     AND (seq > ?6 OR id >= ?5) \
+     AND NOT (from_user = ?3 AND (from_res = ?4 OR id < ?5))";
+
+/// The device's position in one conversation: (conv_id, start, floor).
+fn position(
+    c: &Connection,
+    device: &Device,
+    peer: &UserId,
+) -> rusqlite::Result<Option<(i64, i64, i64)>> {
+    c.query_row(
+        "SELECT uc.conv_id, dc.seq, uc.synced_seq FROM user_conversations uc \
+         LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
+         WHERE uc.user_id = ?1 AND uc.peer = ?3",
+        params![device.user.as_str(), device.resource.as_str(), peer.as_str()],
+        |r| {
+            let conv: i64 = r.get(0)?;
+            let cursor: Option<i64> = r.get(1)?;
+            let synced: i64 = r.get(2)?;
+            Ok((conv, cursor.unwrap_or(0), cursor.unwrap_or(synced)))
+        },
+    )
+    .optional()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_users(&self, users: Vec<NewUser>) -> Result<Vec<User>, StoreError> {
+        self.writer
+            .write(move |c, _| {
+                let now = now_ms();
+                let mut out = Vec::with_capacity(users.len());
+                for u in users {
+                    let n = c
+                        .execute(
+                            "INSERT OR IGNORE INTO users (id, uuid, password_hash, nickname, created_ms, modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                            params![u.id.as_str(), u.uuid, u.password.as_str(), u.nickname, now as i64],
+                        )
+                        .map_err(engine)?;
+                    if n == 0 {
+                        return Err(StoreError::DuplicateUser(u.id));
+                    }
+                    out.push(User {
+                        id: u.id,
+                        uuid: u.uuid,
+                        password: u.password,
+                        nickname: u.nickname,
+                        created_ms: now,
+                        modified_ms: now,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| {
+            c.query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                [id.as_str()],
+                user_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn delete_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |c, _| {
+                let user = c
+                    .query_row(
+                        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
+                        [id.as_str()],
+                        user_from_row,
+                    )
+                    .optional()
+                    .map_err(engine)?;
+                if user.is_some() {
+                    for table in [
+                        "users WHERE id",
+                        "tokens WHERE user_id",
+                        "devices WHERE user_id",
+                        "device_cursors WHERE user_id",
+                        "user_conversations WHERE user_id",
+                    ] {
+                        c.execute(&format!("DELETE FROM {table} = ?1"), [id.as_str()])
+                            .map_err(engine)?;
+                    }
+                }
+                Ok(user)
+            })
+            .await
+    }
+
+    async fn set_password(&self, id: &UserId, hash: PasswordHash) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |c, _| {
+                let n = c
+                    .execute(
+                        "UPDATE users SET password_hash = ?2, modified_ms = ?3 WHERE id = ?1",
+                        params![id.as_str(), hash.as_str(), now_ms() as i64],
+                    )
+                    .map_err(engine)?;
+                c.execute("DELETE FROM tokens WHERE user_id = ?1", [id.as_str()])
+                    .map_err(engine)?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        self.writer
+            .write(move |c, _| {
+                let user = match &token.principal {
+                    Principal::User(u) => Some(u.as_str().to_owned()),
+                    Principal::Admin => None,
+                };
+                c.execute(
+                    "INSERT INTO tokens (hash, user_id, expires_ms) VALUES (?1, ?2, ?3)",
+                    params![&token.hash.0[..], user, token.expires_ms as i64],
+                )
+                .map_err(engine)?;
+                // Expired tokens are of no use to anyone: sweep a few on every issue.
+                c.execute(
+                    "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_ms < ?1 LIMIT 16)",
+                    [now_ms() as i64],
+                )
+                .map_err(engine)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = *hash;
+        self.read(move |c| {
+            c.query_row(
+                "SELECT user_id, expires_ms FROM tokens WHERE hash = ?1",
+                [&hash.0[..]],
+                |r| {
+                    let user: Option<String> = r.get(0)?;
+                    let principal = match user {
+                        Some(u) => Principal::User(parse_user(u)?),
+                        None => Principal::Admin,
+                    };
+                    Ok(TokenRecord {
+                        hash,
+                        principal,
+                        expires_ms: r.get::<_, i64>(1)? as u64,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.read(move |c| {
+            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+        .await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c, _| {
+                c.execute(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![key, value],
+                )
+                .map_err(engine)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn append(&self, m: NewMessage) -> Result<StoredMessage, StoreError> {
+        self.writer
+            .write(move |c, ids| {
+                let key = single_chat_key(&m.from, &m.to);
+                let id = ids.next();
+                let ts = id.timestamp_ms() as i64;
+                c.execute(
+                    "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES (?1, 0, ?2, ?2) ON CONFLICT(key) DO NOTHING",
+                    params![key, ts],
+                )
+                .map_err(engine)?;
+                let (conv, seq): (i64, i64) = c
+                    .query_row(
+                        "UPDATE conversations SET last_seq = last_seq + 1, last_ms = ?2 WHERE key = ?1 RETURNING id, last_seq",
+                        params![key, ts],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(engine)?;
+                c.execute(
+                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_user, kind, ts_ms, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.as_str(), m.kind.code(), ts, &m.payload[..]],
+                )
+                .map_err(engine)?;
+                // The two sides of the conversation exist from its first message on.
+                for (user, peer) in [(&m.from, &m.to), (&m.to, &m.from)] {
+                    c.execute(
+                        "INSERT INTO user_conversations (user_id, conv_id, peer, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                        params![user.as_str(), conv, peer.as_str(), ts],
+                    )
+                    .map_err(engine)?;
+                }
+                if m.kind == MessageKind::ChannelAck {
+                    c.execute(
+                        "UPDATE user_conversations SET read_seq = ?3 WHERE user_id = ?1 AND conv_id = ?2",
+                        params![m.from.as_str(), conv, seq],
+                    )
+                    .map_err(engine)?;
+                }
+                Ok(StoredMessage {
+                    id,
+                    seq: seq as u64,
+                    from: m.from,
+                    from_resource: m.from_resource,
+                    to: m.to,
+                    kind: m.kind,
+                    timestamp_ms: ts as u64,
+                    payload: m.payload,
+                })
+            })
+            .await
+    }
+
+    async fn device(&self, user: &UserId, resource: &Resource) -> Result<Device, StoreError> {
+        let (user, resource) = (user.clone(), resource.clone());
+        self.writer
+            .write(move |c, ids| {
+                let fresh = ids.next();
+                c.execute(
+                    "INSERT INTO devices (user_id, resource, registered_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![user.as_str(), resource.as_str(), fresh.0 as i64],
+                )
+                .map_err(engine)?;
+                let registered: i64 = c
+                    .query_row(
+                        "SELECT registered_id FROM devices WHERE user_id = ?1 AND resource = ?2",
+                        params![user.as_str(), resource.as_str()],
+                        |r| r.get(0),
+                    )
+                    .map_err(engine)?;
+                Ok(Device {
+                    user,
+                    resource,
+                    registered: MessageId(registered as u64),
+                })
+            })
+            .await
+    }
+
+    async fn pending(&self, device: &Device) -> Result<Vec<PendingQueue>, StoreError> {
+        let d = device.clone();
+        self.read(move |c| {
+            let mut candidates = c.prepare_cached(
+                "SELECT uc.peer, uc.conv_id, dc.seq, uc.synced_seq FROM user_conversations uc \
+                 JOIN conversations cv ON cv.id = uc.conv_id \
+                 LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
+                 WHERE uc.user_id = ?1 AND cv.last_seq > COALESCE(dc.seq, 0)",
+            )?;
+            let rows = candidates
+                .query_map(params![d.user.as_str(), d.resource.as_str()], |r| {
+                    let cursor: Option<i64> = r.get(2)?;
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, cursor.unwrap_or(0), cursor.unwrap_or(r.get(3)?)))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut count = c.prepare_cached(&format!(
+                "SELECT COUNT(*) FROM (SELECT 1 {OWED} LIMIT 10000)"
+            ))?;
+            let mut out = Vec::new();
+            for (peer, conv, start, floor) in rows {
+                let n: i64 = count.query_row(
+                    params![conv, start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, floor],
+                    |r| r.get(0),
+                )?;
+                if n > 0 {
+                    out.push(PendingQueue {
+                        peer: parse_user(peer)?,
+                        count: n as u32,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn owed(
+        &self,
+        device: &Device,
+        peer: &UserId,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let (d, peer) = (device.clone(), peer.clone());
+        self.read(move |c| {
+            let Some((conv, start, floor)) = position(c, &d, &peer)? else {
+                return Ok(Vec::new());
+            };
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT seq, id, from_user, from_res, to_user, kind, ts_ms, payload {OWED} ORDER BY seq LIMIT ?7"
+            ))?;
+            stmt.query_map(
+                params![conv, start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, floor, limit as i64],
+                message_from_row,
+            )?
+            .collect()
+        })
+        .await
+    }
+
+    async fn ack(&self, device: &Device, peer: &UserId, seq: u64) -> Result<(), StoreError> {
+        let (d, peer) = (device.clone(), peer.clone());
+        self.writer
+            .write(move |c, _| {
+                let conv: Option<(i64, i64)> = c
+                    .query_row(
+                        "SELECT uc.conv_id, cv.last_seq FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id WHERE uc.user_id = ?1 AND uc.peer = ?2",
+                        params![d.user.as_str(), peer.as_str()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(engine)?;
+                let Some((conv, last)) = conv else {
+                    return Ok(());
+                };
+                // A key beyond the conversation's end is a client bug or forgery: clamp it.
+                let seq = (seq as i64).min(last);
+                c.execute(
+                    "INSERT INTO device_cursors (user_id, resource, conv_id, seq) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(user_id, resource, conv_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                    params![d.user.as_str(), d.resource.as_str(), conv, seq],
+                )
+                .map_err(engine)?;
+                c.execute(
+                    "UPDATE user_conversations SET synced_seq = MAX(synced_seq, ?3) WHERE user_id = ?1 AND conv_id = ?2",
+                    params![d.user.as_str(), conv, seq],
+                )
+                .map_err(engine)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+//! The one writer thread, with group commit.
+//!
+//! SQLite allows one writer at a time, and with `synchronous=FULL` each commit costs an fsync.
+//! So every write goes to one OS thread that owns the write connection: it takes the first job,
+//! drains whatever else is queued (up to [`MAX_BATCH`]), runs each job in its own savepoint
+//! (a failing job rolls back alone), commits once, and only then answers every job. Many
+//! concurrent senders therefore share one fsync, and no job is answered before it is durable.
+use std::thread::JoinHandle;
+
+use roam_domain::{id::IdGenerator, store::StoreError};
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most jobs one transaction takes.
+const MAX_BATCH: usize = 512;
+/// Jobs waiting for the writer; senders wait (asynchronously) when it is full.
+const QUEUE: usize = 4096;
+
+/// Runs once the batch's commit has succeeded or failed.
+type Completer = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection, &IdGenerator) -> Completer + Send>;
+
+/// Handle to the writer thread. Dropping it lets the thread finish queued jobs and exit.
+pub(crate) struct Writer {
+    tx: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub(crate) fn start(conn: Connection, ids: IdGenerator) -> Writer {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("roam-sqlite-writer".into())
+            .spawn(move || run(conn, ids, rx))
+            .expect("spawn the SQLite writer thread");
+        Writer {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Runs `f` in the writer's next transaction; resolves after the commit.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &IdGenerator) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn, ids| {
+            let result = in_savepoint(conn, || f(conn, ids));
+            Box::new(move |commit: Result<(), StoreError>| {
+                let _ = reply.send(commit.and(result));
+            })
+        });
+        let tx = self.tx.as_ref().ok_or_else(closed)?;
+        tx.send(job).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError::Engine("the SQLite writer has stopped".into())
+}
+
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("SAVEPOINT job").map_err(crate::engine)?;
+    let result = f();
+    let end = if result.is_ok() {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
+    };
+    conn.execute_batch(end).map_err(crate::engine)?;
+    result
+}
+
+fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let began = conn.execute_batch("BEGIN IMMEDIATE").map_err(crate::engine);
+        if let Err(e) = began {
+            tracing::error!(error = %e, "SQLite writer could not begin a transaction");
+            // Dropping a job drops its reply channel: each caller gets an engine error.
+            drop(jobs);
+            continue;
+        }
+        let completers: Vec<Completer> = jobs.into_iter().map(|job| job(&conn, &ids)).collect();
+        let commit = conn.execute_batch("COMMIT").map_err(crate::engine);
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "SQLite writer could not commit; the batch is lost");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for complete in completers {
+            complete(commit.clone());
+        }
+    }
+}
