@@ -145,6 +145,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail dictates the closure type
 mod tests {
     use super::*;
 

@@ -130,14 +130,14 @@ async fn admin_credential(
         };
         return Ok((c, None));
     }
-    if let Some(saved) = store.setting("admin_credential").await? {
-        if let Some((id, secret)) = saved.split_once('\n') {
-            let c = AdminCredential {
-                client_id: id.to_owned(),
-                client_secret: secret.to_owned(),
-            };
-            return Ok((c, None));
-        }
+    if let Some(saved) = store.setting("admin_credential").await?
+        && let Some((id, secret)) = saved.split_once('\n')
+    {
+        let c = AdminCredential {
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+        };
+        return Ok((c, None));
     }
     let c = AdminCredential::generate();
     store

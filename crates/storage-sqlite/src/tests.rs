@@ -1,1 +1,230 @@
+//! The engine's behaviour through the `Store` trait. Written against `&dyn Store` so that the
+//! same checks can run against every engine.
+use bytes::Bytes;
+use roam_domain::{
+    auth::{Principal, Token, TokenRecord},
+    device::{Device, Resource},
+    message::{MessageKind, NewMessage},
+    store::{PendingQueue, Store, StoreError},
+    user::{NewUser, Password, UserId, entity_uuid},
+};
 
+use super::{Options, SqliteStore};
+
+fn uid(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+fn res(s: &str) -> Resource {
+    Resource::parse(s).unwrap()
+}
+
+fn open(dir: &tempfile::TempDir) -> SqliteStore {
+    SqliteStore::open(&dir.path().join("t.db"), Options::default()).unwrap()
+}
+
+fn new_user(id: &str) -> NewUser {
+    NewUser {
+        id: uid(id),
+        uuid: entity_uuid(),
+        password: Password::parse("pw").unwrap().hash(),
+        nickname: None,
+    }
+}
+
+async fn send(s: &dyn Store, from: &str, from_res: &str, to: &str, text: &str) -> u64 {
+    s.append(NewMessage {
+        from: uid(from),
+        from_resource: res(from_res),
+        to: uid(to),
+        kind: MessageKind::Chat,
+        payload: Bytes::from(text.to_owned()),
+    })
+    .await
+    .unwrap()
+    .seq
+}
+
+async fn texts(s: &dyn Store, d: &Device, peer: &str) -> Vec<String> {
+    s.owed(d, &uid(peer), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn users_insert_all_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    s.insert_users(vec![new_user("alice")]).await.unwrap();
+    let err = s
+        .insert_users(vec![new_user("bob"), new_user("alice")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::DuplicateUser(u) if u == uid("alice")));
+    assert!(s.user(&uid("bob")).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn tokens_and_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    s.insert_users(vec![new_user("alice")]).await.unwrap();
+    let t = Token::generate();
+    let rec = TokenRecord {
+        hash: t.hash(),
+        principal: Principal::User(uid("alice")),
+        expires_ms: u64::MAX >> 2,
+    };
+    s.insert_token(rec.clone()).await.unwrap();
+    assert_eq!(s.token(&t.hash()).await.unwrap(), Some(rec));
+    let new_hash = Password::parse("pw2").unwrap().hash();
+    assert!(s.set_password(&uid("alice"), new_hash).await.unwrap());
+    assert_eq!(
+        s.token(&t.hash()).await.unwrap(),
+        None,
+        "tokens are void after a password change"
+    );
+    assert!(
+        !s.set_password(&uid("nobody"), Password::parse("x").unwrap().hash())
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn sequences_are_per_conversation_without_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    assert_eq!(send(&s, "alice", "a", "bob", "1").await, 1);
+    assert_eq!(send(&s, "bob", "b", "alice", "2").await, 2);
+    assert_eq!(send(&s, "alice", "a", "carol", "x").await, 1);
+    assert_eq!(send(&s, "alice", "a", "bob", "3").await, 3);
+}
+
+#[tokio::test]
+async fn devices_are_owed_what_they_have_not_acked_but_never_their_own_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    let a1 = s.device(&uid("alice"), &res("a1")).await.unwrap();
+    let a2 = s.device(&uid("alice"), &res("a2")).await.unwrap();
+    send(&s, "alice", "a1", "bob", "from a1").await;
+    send(&s, "bob", "b", "alice", "from bob").await;
+    assert_eq!(texts(&s, &a1, "bob").await, vec!["from bob"]);
+    assert_eq!(texts(&s, &a2, "bob").await, vec!["from a1", "from bob"]);
+    assert_eq!(
+        s.pending(&a2).await.unwrap(),
+        vec![PendingQueue {
+            peer: uid("bob"),
+            count: 2
+        }]
+    );
+    // a2 acks the first; then only the second is owed; acking past the end is clamped.
+    s.ack(&a2, &uid("bob"), 1).await.unwrap();
+    assert_eq!(texts(&s, &a2, "bob").await, vec!["from bob"]);
+    s.ack(&a2, &uid("bob"), 99).await.unwrap();
+    assert!(texts(&s, &a2, "bob").await.is_empty());
+    assert!(s.pending(&a2).await.unwrap().is_empty());
+    send(&s, "bob", "b", "alice", "later").await;
+    assert_eq!(
+        texts(&s, &a2, "bob").await,
+        vec!["later"],
+        "a clamped ack hides nothing new"
+    );
+    // a1 still has its own backlog, unaffected by a2.
+    assert_eq!(texts(&s, &a1, "bob").await, vec!["from bob", "later"]);
+}
+
+#[tokio::test]
+async fn a_new_device_gets_only_what_no_device_took() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    send(&s, "alice", "a", "bob", "1").await;
+    send(&s, "alice", "a", "bob", "2").await;
+    // bob has never logged in: his first device gets both.
+    let b1 = s.device(&uid("bob"), &res("b1")).await.unwrap();
+    assert_eq!(texts(&s, &b1, "alice").await, vec!["1", "2"]);
+    s.ack(&b1, &uid("alice"), 2).await.unwrap();
+    // A device registered afterwards is not owed what b1 took, but is owed what comes next.
+    let b2 = s.device(&uid("bob"), &res("b2")).await.unwrap();
+    assert!(texts(&s, &b2, "alice").await.is_empty());
+    send(&s, "alice", "a", "bob", "3").await;
+    assert_eq!(texts(&s, &b2, "alice").await, vec!["3"]);
+    // Registration is remembered: the same resource is the same device.
+    let again = s.device(&uid("bob"), &res("b2")).await.unwrap();
+    assert_eq!(again.registered, b2.registered);
+}
+
+#[tokio::test]
+async fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<u64> = {
+        let s = open(&dir);
+        let mut ids = Vec::new();
+        for i in 0..10 {
+            let m = s
+                .append(NewMessage {
+                    from: uid("alice"),
+                    from_resource: res("a"),
+                    to: uid("bob"),
+                    kind: MessageKind::Chat,
+                    payload: Bytes::from(format!("{i}")),
+                })
+                .await
+                .unwrap();
+            ids.push(m.id.0);
+        }
+        ids
+    };
+    let s = open(&dir);
+    let b = s.device(&uid("bob"), &res("b")).await.unwrap();
+    let owed: Vec<u64> = s
+        .owed(&b, &uid("alice"), 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id.0)
+        .collect();
+    assert_eq!(owed, ids);
+    // New ids continue above the stored ones.
+    let next = send(&s, "alice", "a", "bob", "after").await;
+    assert_eq!(next, 11);
+    let last = s.owed(&b, &uid("alice"), 100).await.unwrap().pop().unwrap();
+    assert!(last.id.0 > *ids.last().unwrap());
+}
+
+#[tokio::test]
+async fn concurrent_appends_share_commits_and_keep_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = std::sync::Arc::new(open(&dir));
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.append(NewMessage {
+                from: uid("alice"),
+                from_resource: res("a"),
+                to: uid("bob"),
+                kind: MessageKind::Chat,
+                payload: Bytes::from(format!("{i}")),
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    let mut stored = Vec::new();
+    for t in tasks {
+        stored.push(t.await.unwrap());
+    }
+    stored.sort_by_key(|m| m.seq);
+    assert_eq!(
+        stored.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=200).collect::<Vec<_>>()
+    );
+    assert!(
+        stored.windows(2).all(|w| w[0].id < w[1].id),
+        "ids follow the sequence"
+    );
+}
