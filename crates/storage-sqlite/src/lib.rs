@@ -386,11 +386,13 @@ impl Store for SqliteStore {
                     params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.as_str(), m.kind.code(), ts, &m.payload[..]],
                 )
                 .map_err(engine)?;
-                // The two sides of the conversation exist from its first message on.
+                // A user's side of the conversation starts at this message: a side created
+                // later than the conversation (a user deleted and registered again under the
+                // same id) must not inherit what was sent before it.
                 for (user, peer) in [(&m.from, &m.to), (&m.to, &m.from)] {
                     c.execute(
-                        "INSERT INTO user_conversations (user_id, conv_id, peer, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                        params![user.as_str(), conv, peer.as_str(), ts],
+                        "INSERT INTO user_conversations (user_id, conv_id, peer, synced_seq, read_seq, created_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
+                        params![user.as_str(), conv, peer.as_str(), seq - 1, ts],
                     )
                     .map_err(engine)?;
                 }

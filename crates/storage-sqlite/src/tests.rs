@@ -32,17 +32,18 @@ fn new_user(id: &str) -> NewUser {
     }
 }
 
-async fn send(s: &dyn Store, from: &str, from_res: &str, to: &str, text: &str) -> u64 {
-    s.append(NewMessage {
+fn chat(from: &str, from_res: &str, to: &str, text: &str) -> NewMessage {
+    NewMessage {
         from: uid(from),
         from_resource: res(from_res),
         to: uid(to),
         kind: MessageKind::Chat,
         payload: Bytes::from(text.to_owned()),
-    })
-    .await
-    .unwrap()
-    .seq
+    }
+}
+
+async fn send(s: &dyn Store, from: &str, from_res: &str, to: &str, text: &str) -> u64 {
+    s.append(chat(from, from_res, to, text)).await.unwrap().seq
 }
 
 async fn texts(s: &dyn Store, d: &Device, peer: &str) -> Vec<String> {
@@ -165,13 +166,7 @@ async fn data_survives_reopening() {
         let mut ids = Vec::new();
         for i in 0..10 {
             let m = s
-                .append(NewMessage {
-                    from: uid("alice"),
-                    from_resource: res("a"),
-                    to: uid("bob"),
-                    kind: MessageKind::Chat,
-                    payload: Bytes::from(format!("{i}")),
-                })
+                .append(chat("alice", "a", "bob", &format!("{i}")))
                 .await
                 .unwrap();
             ids.push(m.id.0);
@@ -203,15 +198,9 @@ async fn concurrent_appends_share_commits_and_keep_order() {
     for i in 0..200 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.append(NewMessage {
-                from: uid("alice"),
-                from_resource: res("a"),
-                to: uid("bob"),
-                kind: MessageKind::Chat,
-                payload: Bytes::from(format!("{i}")),
-            })
-            .await
-            .unwrap()
+            s.append(chat("alice", "a", "bob", &format!("{i}")))
+                .await
+                .unwrap()
         }));
     }
     let mut stored = Vec::new();
@@ -227,4 +216,20 @@ async fn concurrent_appends_share_commits_and_keep_order() {
         stored.windows(2).all(|w| w[0].id < w[1].id),
         "ids follow the sequence"
     );
+}
+
+#[tokio::test]
+async fn a_user_registered_again_does_not_inherit_old_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    s.insert_users(vec![new_user("alice"), new_user("bob")])
+        .await
+        .unwrap();
+    send(&s, "alice", "a", "bob", "to the first bob").await;
+    s.delete_user(&uid("bob")).await.unwrap();
+    s.insert_users(vec![new_user("bob")]).await.unwrap();
+    let b = s.device(&uid("bob"), &res("b")).await.unwrap();
+    assert!(s.pending(&b).await.unwrap().is_empty());
+    send(&s, "alice", "a", "bob", "to the new bob").await;
+    assert_eq!(texts(&s, &b, "alice").await, vec!["to the new bob"]);
 }
