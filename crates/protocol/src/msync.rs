@@ -230,7 +230,7 @@ mod tests {
             panic!("not a sync frame")
         };
         let meta = ul.meta.unwrap();
-        assert_eq!(meta.id, Some(530646368592));
+        assert_eq!(meta.id, Some(530646487376));
         assert_eq!(meta.ns, Some(NameSpace::Chat as i32));
         assert_eq!(meta.to.unwrap().name.as_deref(), Some("bob"));
         let body = crate::pb::MessageBody::decode(meta.payload.unwrap()).unwrap();
