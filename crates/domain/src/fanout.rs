@@ -3,7 +3,7 @@
 //! Durable state lives in the [`crate::store::Store`]; fan-out only carries "look again" signals,
 //! so losing one (a node restart) costs latency, never data: devices pull what they are owed
 //! at login and on every heartbeat.
-use crate::{device::Resource, user::UserId};
+use crate::{conversation::Target, device::Resource, user::UserId};
 
 /// Why a device is being disconnected by the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,8 +18,8 @@ pub enum KickReason {
 /// cluster, by a broker-backed implementation. Calls must not block: they only enqueue.
 pub trait Fanout: Send + Sync + 'static {
     /// Tells every online device of `user` — but the one named `except` — that the queue of
-    /// its conversation with `peer` has something new.
-    fn notify(&self, user: &UserId, peer: &UserId, except: Option<&Resource>);
+    /// its conversation with `target` has something new.
+    fn notify(&self, user: &UserId, target: &Target, except: Option<&Resource>);
 
     /// Disconnects every device of `user`.
     fn kick(&self, user: &UserId, reason: KickReason);

@@ -1,7 +1,7 @@
 //! Roam's domain: the nouns of an IM server and the use-cases that combine them.
 //!
 //! # Layout
-//! - [`user`], [`device`], [`message`], [`id`], [`auth`]: domain types that parse at the edge
+//! - [`user`], [`device`], [`group`], [`conversation`], [`message`], [`id`], [`auth`]: domain types that parse at the edge
 //!   (`UserId::parse`), so nothing inside handles a bare `String`.
 //! - [`store`]: the [`store::Store`] trait that storage engines implement, and its error.
 //! - [`fanout`]: the [`fanout::Fanout`] trait through which use-cases reach online devices.
@@ -11,8 +11,10 @@
 //! above it and storage engines implement its traits.
 
 pub mod auth;
+pub mod conversation;
 pub mod device;
 pub mod fanout;
+pub mod group;
 pub mod id;
 pub mod message;
 pub mod service;

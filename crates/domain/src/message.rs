@@ -1,7 +1,7 @@
 //! Messages: what a user sends, and what the store keeps (one copy per conversation).
 use bytes::Bytes;
 
-use crate::{device::Resource, id::MessageId, user::UserId};
+use crate::{conversation::Target, device::Resource, id::MessageId, user::UserId};
 
 /// What a stored message is. Only [`MessageKind::Chat`] is history and counts as unread; the
 /// acks are control messages, kept only so that offline devices receive them in order.
@@ -15,6 +15,9 @@ pub enum MessageKind {
     DeliverAck = 2,
     /// "I have read this whole conversation" (CHANNEL_ACK): moves the sender's read position.
     ChannelAck = 3,
+    /// A group event (member joined or left, …) shown to every member through the group's
+    /// queue: one stored copy, whatever the group's size.
+    GroupEvent = 4,
 }
 
 impl MessageKind {
@@ -24,6 +27,7 @@ impl MessageKind {
             1 => MessageKind::ReadAck,
             2 => MessageKind::DeliverAck,
             3 => MessageKind::ChannelAck,
+            4 => MessageKind::GroupEvent,
             _ => return None,
         })
     }
@@ -33,13 +37,13 @@ impl MessageKind {
     }
 }
 
-/// A message a device sends to another user (single chat).
+/// A message a device sends to a user, a group or a chat room.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub from: UserId,
     /// The sending device: it gets the message's ack, never the message itself.
     pub from_resource: Resource,
-    pub to: UserId,
+    pub to: Target,
     pub kind: MessageKind,
     /// The wire body (the SDK's `MessageBody`), kept verbatim: the server does not need to
     /// understand a message to store and relay it.
@@ -54,7 +58,7 @@ pub struct StoredMessage {
     pub seq: u64,
     pub from: UserId,
     pub from_resource: Resource,
-    pub to: UserId,
+    pub to: Target,
     pub kind: MessageKind,
     pub timestamp_ms: u64,
     pub payload: Bytes,

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use crate::{
     auth::{TokenHash, TokenRecord},
+    conversation::Target,
     device::{Device, Resource},
+    group::{Group, GroupId, GroupKind, Member, NewGroup},
     message::{NewMessage, StoredMessage},
     user::{NewUser, PasswordHash, User, UserId},
 };
@@ -17,15 +19,23 @@ pub enum StoreError {
     /// A user with this id exists already.
     #[error("user {0} exists already")]
     DuplicateUser(UserId),
+    /// A group with this id exists already.
+    #[error("group {0} exists already")]
+    DuplicateGroup(GroupId),
+    #[error("group {0} not found")]
+    GroupNotFound(GroupId),
+    /// Adding the members would exceed the group's `max_users`.
+    #[error("group {0} is full")]
+    GroupFull(GroupId),
     /// The engine failed (I/O, corruption, a bug); the message says where.
     #[error("storage failure: {0}")]
     Engine(String),
 }
 
-/// A queue holding something for a device: the conversation with `peer`, and how many.
+/// A queue holding something for a device: the conversation with `target`, and how many.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingQueue {
-    pub peer: UserId,
+    pub target: Target,
     pub count: u32,
 }
 
@@ -59,14 +69,55 @@ pub trait Store: Send + Sync + 'static {
     async fn device(&self, user: &UserId, resource: &Resource) -> Result<Device, StoreError>;
     /// The queues that hold messages this device is owed.
     async fn pending(&self, device: &Device) -> Result<Vec<PendingQueue>, StoreError>;
-    /// Up to `limit` messages of the conversation with `peer` that the device is owed, oldest
-    /// first. A message sent by this very device is never owed to it.
+    /// Up to `limit` messages of the conversation with `target` that the device is owed,
+    /// oldest first. A message sent by this very device is never owed to it, nor anything
+    /// from before its user joined the conversation.
     async fn owed(
         &self,
         device: &Device,
-        peer: &UserId,
+        target: &Target,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError>;
-    /// Records that the device has everything of the conversation with `peer` up to `seq`.
-    async fn ack(&self, device: &Device, peer: &UserId, seq: u64) -> Result<(), StoreError>;
+    /// Records that the device has everything of the conversation with `target` up to `seq`.
+    async fn ack(&self, device: &Device, target: &Target, seq: u64) -> Result<(), StoreError>;
+
+    /// Creates a group or chat room with its owner and initial members.
+    async fn create_group(&self, group: NewGroup) -> Result<Group, StoreError>;
+    async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError>;
+    /// The groups (or chat rooms) `user` is a member of, newest first.
+    async fn groups_of(&self, user: &UserId, kind: GroupKind) -> Result<Vec<Group>, StoreError>;
+    /// A page of all groups (or chat rooms), newest first.
+    async fn list_groups(
+        &self,
+        kind: GroupKind,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Group>, StoreError>;
+    /// A page of members, owner first, then by join time.
+    async fn members(
+        &self,
+        id: &GroupId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Member>, StoreError>;
+    /// Every member's id (for fan-out).
+    async fn member_ids(&self, id: &GroupId) -> Result<Vec<UserId>, StoreError>;
+    async fn member(&self, id: &GroupId, user: &UserId) -> Result<Option<Member>, StoreError>;
+    /// Adds members; returns those who were not members yet. A new member sees the group's
+    /// messages from here on. [`StoreError::GroupFull`] adds nobody.
+    async fn add_members(
+        &self,
+        id: &GroupId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError>;
+    /// Removes members; returns those who were members.
+    async fn remove_members(
+        &self,
+        id: &GroupId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError>;
+    /// Makes `user` (a member) the owner; the old owner stays a plain member.
+    async fn set_owner(&self, id: &GroupId, user: &UserId) -> Result<(), StoreError>;
+    /// Removes a group and its members; its messages stay for history.
+    async fn delete_group(&self, id: &GroupId) -> Result<bool, StoreError>;
 }

@@ -13,6 +13,7 @@ use std::{
 };
 
 use roam_domain::{
+    conversation::Target,
     device::Resource,
     fanout::{Fanout, KickReason},
     user::UserId,
@@ -25,8 +26,8 @@ const SESSION_QUEUE: usize = 1024;
 /// Something the server pushes to a session without being asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Push {
-    /// The queue of the conversation with this peer has news.
-    Notice(UserId),
+    /// The queue of the conversation with this target has news.
+    Notice(Target),
     /// Close the session.
     Kick(KickReason),
 }
@@ -145,8 +146,8 @@ impl Hub {
 }
 
 impl Fanout for Hub {
-    fn notify(&self, user: &UserId, peer: &UserId, except: Option<&Resource>) {
-        self.push(user, except, Push::Notice(peer.clone()));
+    fn notify(&self, user: &UserId, target: &Target, except: Option<&Resource>) {
+        self.push(user, except, Push::Notice(target.clone()));
     }
 
     fn kick(&self, user: &UserId, reason: KickReason) {
@@ -181,6 +182,7 @@ mod tests {
         let (bob, r2) = ids("bob", "r2");
         let mut a1 = hub.register(&alice, &r1, 10).unwrap();
         let mut a2 = hub.register(&alice, &r2, 10).unwrap();
+        let bob = Target::User(bob);
         hub.notify(&alice, &bob, Some(&r1));
         assert_eq!(a2.pushes.try_recv(), Ok(Push::Notice(bob.clone())));
         assert!(a1.pushes.try_recv().is_err());

@@ -11,7 +11,9 @@ use futures::{SinkExt, StreamExt};
 use prost::Message as _;
 use roam_domain::{
     auth::Principal,
+    conversation::Target,
     device::{Device, Resource},
+    group::GroupId,
     message::{MessageKind, NewMessage, StoredMessage},
     now_ms,
     service::{AuthError, SendError},
@@ -169,6 +171,14 @@ impl Session {
         )
     }
 
+    /// The JID naming a conversation's queue (and a message's recipient).
+    fn target_jid(&self, target: &Target) -> Jid {
+        match target {
+            Target::User(u) => self.user_jid(u, None),
+            Target::Group(g) => jid::conference(self.gw.app_key(), g.as_str()),
+        }
+    }
+
     async fn unread(&self) -> Vec<u8> {
         let queues = match self.gw.roam.pending(&self.online().device).await {
             Ok(q) => q,
@@ -180,7 +190,7 @@ impl Session {
         msync::unread_reply(
             queues
                 .into_iter()
-                .map(|q| (self.user_jid(&q.peer, None), q.count))
+                .map(|q| (self.target_jid(&q.target), q.count))
                 .collect(),
             now_ms(),
         )
@@ -198,12 +208,11 @@ impl Session {
 
     async fn pull(&self, queue: Jid, key: Option<u64>) -> Vec<u8> {
         let now = now_ms();
-        let peer = queue.name.as_deref().and_then(|n| UserId::parse(n).ok());
-        let Some(peer) = peer.filter(|_| !jid::is_conference(&queue)) else {
+        let Some(target) = target_of(&queue) else {
             return msync::pull_batch(queue, vec![], None, now);
         };
         let online = self.online();
-        match self.gw.roam.pull(&online.device, &peer, key).await {
+        match self.gw.roam.pull(&online.device, &target, key).await {
             Ok(batch) => {
                 let next_key = batch.next_key();
                 let metas = batch.messages.iter().map(|m| self.meta_of(m)).collect();
@@ -220,7 +229,7 @@ impl Session {
         Meta {
             id: Some(m.id.0),
             from: Some(self.user_jid(&m.from, Some(&m.from_resource))),
-            to: Some(self.user_jid(&m.to, None)),
+            to: Some(self.target_jid(&m.to)),
             timestamp: Some(m.timestamp_ms),
             ns: Some(NameSpace::Chat as i32),
             payload: Some(m.payload.clone()),
@@ -252,13 +261,14 @@ impl Session {
             return reject(ErrorCode::PbParserError, "undecodable message body");
         };
         let kind = match message_body::Type::try_from(body.r#type.unwrap_or(0)) {
-            Ok(message_body::Type::Chat) => MessageKind::Chat,
+            Ok(
+                message_body::Type::Chat
+                | message_body::Type::Groupchat
+                | message_body::Type::Chatroom,
+            ) => MessageKind::Chat,
             Ok(message_body::Type::ReadAck) => MessageKind::ReadAck,
             Ok(message_body::Type::DeliverAck) => MessageKind::DeliverAck,
             Ok(message_body::Type::ChannelAck) => MessageKind::ChannelAck,
-            Ok(message_body::Type::Groupchat | message_body::Type::Chatroom) => {
-                return reject(ErrorCode::Fail, "group not found");
-            }
             Ok(message_body::Type::Recall) => {
                 return reject(ErrorCode::Fail, "message recall disabled");
             }
@@ -269,14 +279,20 @@ impl Session {
             .as_ref()
             .and_then(|t| t.name.clone())
             .unwrap_or_default();
-        if meta.to.as_ref().is_some_and(jid::is_conference) {
-            return reject(ErrorCode::Fail, "group not found");
-        }
-        let Ok(to) = UserId::parse(&to_name) else {
-            return reject(
-                ErrorCode::Fail,
-                &format!("username {to_name} doesn't exist!"),
-            );
+        let to = match meta.to.as_ref() {
+            Some(j) if jid::is_conference(j) => match GroupId::parse(&to_name) {
+                Ok(g) => Target::Group(g),
+                Err(_) => return reject(ErrorCode::Fail, "group not found"),
+            },
+            _ => match UserId::parse(&to_name) {
+                Ok(u) => Target::User(u),
+                Err(_) => {
+                    return reject(
+                        ErrorCode::Fail,
+                        &format!("username {to_name} doesn't exist!"),
+                    );
+                }
+            },
         };
         let text: usize = body
             .contents
@@ -293,7 +309,10 @@ impl Session {
             ..Default::default()
         });
         body.to = Some(Jid {
-            name: Some(to.as_str().to_owned()),
+            name: Some(match &to {
+                Target::User(u) => u.as_str().to_owned(),
+                Target::Group(g) => g.as_str().to_owned(),
+            }),
             ..Default::default()
         });
         let message = NewMessage {
@@ -308,6 +327,8 @@ impl Session {
             Err(SendError::RecipientNotFound(to)) => {
                 reject(ErrorCode::Fail, &format!("username {to} doesn't exist!"))
             }
+            Err(SendError::GroupNotFound(_)) => reject(ErrorCode::Fail, "group not found"),
+            Err(SendError::NotMember(_)) => reject(ErrorCode::Fail, "not in group or chatroom"),
             Err(SendError::Store(e)) => {
                 tracing::error!(error = %e, "send failed on storage");
                 reject(ErrorCode::Fail, "Sorry, internal server error")
@@ -318,7 +339,7 @@ impl Session {
     /// The frame for a hub push, or None to close.
     fn on_push(&self, push: Push) -> Option<Vec<u8>> {
         match push {
-            Push::Notice(peer) => Some(msync::notice(self.user_jid(&peer, None))),
+            Push::Notice(target) => Some(msync::notice(self.target_jid(&target))),
             Push::Kick(reason) => {
                 tracing::debug!(?reason, "kicking a session");
                 None
@@ -371,6 +392,16 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
         }
     }
     let _ = sink.send(Message::Close(None)).await;
+}
+
+/// The conversation a queue JID names.
+fn target_of(queue: &Jid) -> Option<Target> {
+    let name = queue.name.as_deref()?;
+    if jid::is_conference(queue) {
+        GroupId::parse(name).ok().map(Target::Group)
+    } else {
+        UserId::parse(name).ok().map(Target::User)
+    }
 }
 
 /// The token inside `"$t$<token>"` or `{"token":"$t$<token>"}`.

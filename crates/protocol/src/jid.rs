@@ -16,6 +16,16 @@ pub fn user(app_key: &str, name: &str, resource: Option<&str>) -> Jid {
     }
 }
 
+/// The JID of group or chat room `id` in app `app_key`.
+pub fn conference(app_key: &str, id: &str) -> Jid {
+    Jid {
+        app_key: Some(app_key.to_owned()),
+        name: Some(id.to_owned()),
+        domain: Some(CONFERENCE_DOMAIN.to_owned()),
+        client_resource: None,
+    }
+}
+
 /// True when the JID names a group or chat room rather than a user.
 pub fn is_conference(jid: &Jid) -> bool {
     jid.domain

@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use roam_domain::{
     auth::{Principal, TokenHash, TokenRecord},
+    conversation::Target,
     device::{Device, Resource},
+    group::{Group, GroupId, GroupKind, Member, NewGroup},
     id::{IdGenerator, MessageId},
     message::{MessageKind, NewMessage, StoredMessage},
     now_ms,
@@ -21,6 +23,7 @@ use roam_domain::{
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+mod groups;
 mod writer;
 
 use writer::Writer;
@@ -160,43 +163,73 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
         id: MessageId(r.get::<_, i64>(1)? as u64),
         from: parse_user(r.get(2)?)?,
         from_resource: Resource::parse(&r.get::<_, String>(3)?).map_err(|_| bad_row("resource"))?,
-        to: parse_user(r.get(4)?)?,
+        to: Target::decode(&r.get::<_, String>(4)?).ok_or_else(|| bad_row("target"))?,
         kind: MessageKind::from_code(r.get(5)?).ok_or_else(|| bad_row("kind"))?,
         timestamp_ms: r.get::<_, i64>(6)? as u64,
         payload: Bytes::from(r.get::<_, Vec<u8>>(7)?),
     })
 }
 
-fn single_chat_key(a: &UserId, b: &UserId) -> String {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    format!("c:{lo}:{hi}")
+/// The conversation a message to `to` from `from` belongs to.
+fn conversation_key(from: &UserId, to: &Target) -> String {
+    match to {
+        Target::User(to) => {
+            let (lo, hi) = if from <= to { (from, to) } else { (to, from) };
+            format!("c:{lo}:{hi}")
+        }
+        Target::Group(g) => group_conversation_key(g),
+    }
+}
+
+pub(crate) fn group_conversation_key(g: &GroupId) -> String {
+    format!("g:{g}")
 }
 
 /// Messages of conversation ?1 that device (?3 user, ?4 resource, ?5 registration id) is owed
-/// after position ?2 (its cursor, or 0), with ?6 the floor below which others' messages count
-/// as delivered (its cursor, or if it has none, the highest seq any device of the user acked).
-/// Never the device's own sends, nor its user's sends from before the device existed.
+/// after position ?2 (its cursor, or where its user joined), with ?6 the floor below which
+/// others' messages count as delivered (its cursor, or if it has none, the highest seq any
+/// device of the user acked). Never the device's own sends, nor its user's sends from before
+/// the device existed.
 const OWED: &str = "FROM messages WHERE conv_id = ?1 AND seq > ?2 \
      AND (seq > ?6 OR id >= ?5) \
      AND NOT (from_user = ?3 AND (from_res = ?4 OR id < ?5))";
 
-/// The device's position in one conversation: (conv_id, start, floor).
+/// A device's position in one conversation.
+struct Position {
+    conv: i64,
+    /// Nothing at or before this seq is owed.
+    start: i64,
+    /// Without a cursor of its own, the device is owed others' messages after this seq, and
+    /// everything made since it registered.
+    floor: i64,
+}
+
+const POSITION_COLUMNS: &str = "uc.conv_id, dc.seq, uc.start_seq, uc.synced_seq";
+
+fn position_from_row(r: &Row<'_>) -> rusqlite::Result<Position> {
+    let cursor: Option<i64> = r.get(1)?;
+    let start: i64 = r.get(2)?;
+    let synced: i64 = r.get(3)?;
+    Ok(Position {
+        conv: r.get(0)?,
+        start: cursor.unwrap_or(0).max(start),
+        floor: cursor.unwrap_or(synced).max(start),
+    })
+}
+
 fn position(
     c: &Connection,
     device: &Device,
-    peer: &UserId,
-) -> rusqlite::Result<Option<(i64, i64, i64)>> {
+    target: &Target,
+) -> rusqlite::Result<Option<Position>> {
     c.query_row(
-        "SELECT uc.conv_id, dc.seq, uc.synced_seq FROM user_conversations uc \
-         LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
-         WHERE uc.user_id = ?1 AND uc.peer = ?3",
-        params![device.user.as_str(), device.resource.as_str(), peer.as_str()],
-        |r| {
-            let conv: i64 = r.get(0)?;
-            let cursor: Option<i64> = r.get(1)?;
-            let synced: i64 = r.get(2)?;
-            Ok((conv, cursor.unwrap_or(0), cursor.unwrap_or(synced)))
-        },
+        &format!(
+            "SELECT {POSITION_COLUMNS} FROM user_conversations uc \
+             LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
+             WHERE uc.user_id = ?1 AND uc.target = ?3"
+        ),
+        params![device.user.as_str(), device.resource.as_str(), target.encode()],
+        position_from_row,
     )
     .optional()
 }
@@ -366,7 +399,7 @@ impl Store for SqliteStore {
     async fn append(&self, m: NewMessage) -> Result<StoredMessage, StoreError> {
         self.writer
             .write(move |c, ids| {
-                let key = single_chat_key(&m.from, &m.to);
+                let key = conversation_key(&m.from, &m.to);
                 let id = ids.next();
                 let ts = id.timestamp_ms() as i64;
                 c.execute(
@@ -382,19 +415,22 @@ impl Store for SqliteStore {
                     )
                     .map_err(engine)?;
                 c.execute(
-                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_user, kind, ts_ms, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.as_str(), m.kind.code(), ts, &m.payload[..]],
+                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.encode(), m.kind.code(), ts, &m.payload[..]],
                 )
                 .map_err(engine)?;
-                // A user's side of the conversation starts at this message: a side created
+                // A single chat's two sides exist from its first message on. A side created
                 // later than the conversation (a user deleted and registered again under the
-                // same id) must not inherit what was sent before it.
-                for (user, peer) in [(&m.from, &m.to), (&m.to, &m.from)] {
-                    c.execute(
-                        "INSERT INTO user_conversations (user_id, conv_id, peer, synced_seq, read_seq, created_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
-                        params![user.as_str(), conv, peer.as_str(), seq - 1, ts],
-                    )
-                    .map_err(engine)?;
+                // same id) starts at this message and inherits nothing before it. (Group
+                // members' sides are made when they join.)
+                if let Target::User(to) = &m.to {
+                    for (user, other) in [(&m.from, to), (to, &m.from)] {
+                        c.execute(
+                            "INSERT INTO user_conversations (user_id, conv_id, target, start_seq, synced_seq, read_seq, created_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
+                            params![user.as_str(), conv, other.as_str(), seq - 1, ts],
+                        )
+                        .map_err(engine)?;
+                    }
                 }
                 if m.kind == MessageKind::ChannelAck {
                     c.execute(
@@ -446,30 +482,29 @@ impl Store for SqliteStore {
     async fn pending(&self, device: &Device) -> Result<Vec<PendingQueue>, StoreError> {
         let d = device.clone();
         self.read(move |c| {
-            let mut candidates = c.prepare_cached(
-                "SELECT uc.peer, uc.conv_id, dc.seq, uc.synced_seq FROM user_conversations uc \
+            let mut candidates = c.prepare_cached(&format!(
+                "SELECT {POSITION_COLUMNS}, uc.target FROM user_conversations uc \
                  JOIN conversations cv ON cv.id = uc.conv_id \
                  LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
-                 WHERE uc.user_id = ?1 AND cv.last_seq > COALESCE(dc.seq, 0)",
-            )?;
+                 WHERE uc.user_id = ?1 AND cv.last_seq > MAX(COALESCE(dc.seq, 0), uc.start_seq)"
+            ))?;
             let rows = candidates
                 .query_map(params![d.user.as_str(), d.resource.as_str()], |r| {
-                    let cursor: Option<i64> = r.get(2)?;
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, cursor.unwrap_or(0), cursor.unwrap_or(r.get(3)?)))
+                    Ok((position_from_row(r)?, r.get::<_, String>(4)?))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             let mut count = c.prepare_cached(&format!(
                 "SELECT COUNT(*) FROM (SELECT 1 {OWED} LIMIT 10000)"
             ))?;
             let mut out = Vec::new();
-            for (peer, conv, start, floor) in rows {
+            for (p, target) in rows {
                 let n: i64 = count.query_row(
-                    params![conv, start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, floor],
+                    params![p.conv, p.start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, p.floor],
                     |r| r.get(0),
                 )?;
                 if n > 0 {
                     out.push(PendingQueue {
-                        peer: parse_user(peer)?,
+                        target: Target::decode(&target).ok_or_else(|| bad_row("target"))?,
                         count: n as u32,
                     });
                 }
@@ -482,19 +517,19 @@ impl Store for SqliteStore {
     async fn owed(
         &self,
         device: &Device,
-        peer: &UserId,
+        target: &Target,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let (d, peer) = (device.clone(), peer.clone());
+        let (d, target) = (device.clone(), target.clone());
         self.read(move |c| {
-            let Some((conv, start, floor)) = position(c, &d, &peer)? else {
+            let Some(p) = position(c, &d, &target)? else {
                 return Ok(Vec::new());
             };
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT seq, id, from_user, from_res, to_user, kind, ts_ms, payload {OWED} ORDER BY seq LIMIT ?7"
+                "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload {OWED} ORDER BY seq LIMIT ?7"
             ))?;
             stmt.query_map(
-                params![conv, start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, floor, limit as i64],
+                params![p.conv, p.start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, p.floor, limit as i64],
                 message_from_row,
             )?
             .collect()
@@ -502,14 +537,14 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn ack(&self, device: &Device, peer: &UserId, seq: u64) -> Result<(), StoreError> {
-        let (d, peer) = (device.clone(), peer.clone());
+    async fn ack(&self, device: &Device, target: &Target, seq: u64) -> Result<(), StoreError> {
+        let (d, target) = (device.clone(), target.clone());
         self.writer
             .write(move |c, _| {
                 let conv: Option<(i64, i64)> = c
                     .query_row(
-                        "SELECT uc.conv_id, cv.last_seq FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id WHERE uc.user_id = ?1 AND uc.peer = ?2",
-                        params![d.user.as_str(), peer.as_str()],
+                        "SELECT uc.conv_id, cv.last_seq FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id WHERE uc.user_id = ?1 AND uc.target = ?2",
+                        params![d.user.as_str(), target.encode()],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .optional()
@@ -533,6 +568,87 @@ impl Store for SqliteStore {
                 Ok(())
             })
             .await
+    }
+
+    async fn create_group(&self, group: NewGroup) -> Result<Group, StoreError> {
+        self.writer
+            .write(move |c, _| groups::create(c, group))
+            .await
+    }
+
+    async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| groups::get(c, &id)).await
+    }
+
+    async fn groups_of(&self, user: &UserId, kind: GroupKind) -> Result<Vec<Group>, StoreError> {
+        let user = user.clone();
+        self.read(move |c| groups::of_user(c, &user, kind)).await
+    }
+
+    async fn list_groups(
+        &self,
+        kind: GroupKind,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Group>, StoreError> {
+        self.read(move |c| groups::list(c, kind, offset, limit))
+            .await
+    }
+
+    async fn members(
+        &self,
+        id: &GroupId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Member>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| groups::members(c, &id, offset, limit))
+            .await
+    }
+
+    async fn member_ids(&self, id: &GroupId) -> Result<Vec<UserId>, StoreError> {
+        let id = id.clone();
+        self.read(move |c| groups::member_ids(c, &id)).await
+    }
+
+    async fn member(&self, id: &GroupId, user: &UserId) -> Result<Option<Member>, StoreError> {
+        let (id, user) = (id.clone(), user.clone());
+        self.read(move |c| groups::member(c, &id, &user)).await
+    }
+
+    async fn add_members(
+        &self,
+        id: &GroupId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |c, _| groups::add_members(c, &id, users))
+            .await
+    }
+
+    async fn remove_members(
+        &self,
+        id: &GroupId,
+        users: Vec<UserId>,
+    ) -> Result<Vec<UserId>, StoreError> {
+        let id = id.clone();
+        self.writer
+            .write(move |c, _| groups::remove_members(c, &id, users))
+            .await
+    }
+
+    async fn set_owner(&self, id: &GroupId, user: &UserId) -> Result<(), StoreError> {
+        let (id, user) = (id.clone(), user.clone());
+        self.writer
+            .write(move |c, _| groups::set_owner(c, &id, &user))
+            .await
+    }
+
+    async fn delete_group(&self, id: &GroupId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.writer.write(move |c, _| groups::delete(c, &id)).await
     }
 }
 

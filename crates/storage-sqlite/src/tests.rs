@@ -3,7 +3,9 @@
 use bytes::Bytes;
 use roam_domain::{
     auth::{Principal, Token, TokenRecord},
+    conversation::Target,
     device::{Device, Resource},
+    group::{GroupId, GroupKind, GroupSettings, NewGroup},
     message::{MessageKind, NewMessage},
     store::{PendingQueue, Store, StoreError},
     user::{NewUser, Password, UserId, entity_uuid},
@@ -13,6 +15,11 @@ use super::{Options, SqliteStore};
 
 fn uid(s: &str) -> UserId {
     UserId::parse(s).unwrap()
+}
+
+/// The single chat with user `s`.
+fn t(s: &str) -> Target {
+    Target::User(uid(s))
 }
 
 fn res(s: &str) -> Resource {
@@ -36,7 +43,7 @@ fn chat(from: &str, from_res: &str, to: &str, text: &str) -> NewMessage {
     NewMessage {
         from: uid(from),
         from_resource: res(from_res),
-        to: uid(to),
+        to: t(to),
         kind: MessageKind::Chat,
         payload: Bytes::from(text.to_owned()),
     }
@@ -47,7 +54,7 @@ async fn send(s: &dyn Store, from: &str, from_res: &str, to: &str, text: &str) -
 }
 
 async fn texts(s: &dyn Store, d: &Device, peer: &str) -> Vec<String> {
-    s.owed(d, &uid(peer), 100)
+    s.owed(d, &t(peer), 100)
         .await
         .unwrap()
         .into_iter()
@@ -118,14 +125,14 @@ async fn devices_are_owed_what_they_have_not_acked_but_never_their_own_sends() {
     assert_eq!(
         s.pending(&a2).await.unwrap(),
         vec![PendingQueue {
-            peer: uid("bob"),
+            target: t("bob"),
             count: 2
         }]
     );
     // a2 acks the first; then only the second is owed; acking past the end is clamped.
-    s.ack(&a2, &uid("bob"), 1).await.unwrap();
+    s.ack(&a2, &t("bob"), 1).await.unwrap();
     assert_eq!(texts(&s, &a2, "bob").await, vec!["from bob"]);
-    s.ack(&a2, &uid("bob"), 99).await.unwrap();
+    s.ack(&a2, &t("bob"), 99).await.unwrap();
     assert!(texts(&s, &a2, "bob").await.is_empty());
     assert!(s.pending(&a2).await.unwrap().is_empty());
     send(&s, "bob", "b", "alice", "later").await;
@@ -147,7 +154,7 @@ async fn a_new_device_gets_only_what_no_device_took() {
     // bob has never logged in: his first device gets both.
     let b1 = s.device(&uid("bob"), &res("b1")).await.unwrap();
     assert_eq!(texts(&s, &b1, "alice").await, vec!["1", "2"]);
-    s.ack(&b1, &uid("alice"), 2).await.unwrap();
+    s.ack(&b1, &t("alice"), 2).await.unwrap();
     // A device registered afterwards is not owed what b1 took, but is owed what comes next.
     let b2 = s.device(&uid("bob"), &res("b2")).await.unwrap();
     assert!(texts(&s, &b2, "alice").await.is_empty());
@@ -176,7 +183,7 @@ async fn data_survives_reopening() {
     let s = open(&dir);
     let b = s.device(&uid("bob"), &res("b")).await.unwrap();
     let owed: Vec<u64> = s
-        .owed(&b, &uid("alice"), 100)
+        .owed(&b, &t("alice"), 100)
         .await
         .unwrap()
         .iter()
@@ -186,7 +193,7 @@ async fn data_survives_reopening() {
     // New ids continue above the stored ones.
     let next = send(&s, "alice", "a", "bob", "after").await;
     assert_eq!(next, 11);
-    let last = s.owed(&b, &uid("alice"), 100).await.unwrap().pop().unwrap();
+    let last = s.owed(&b, &t("alice"), 100).await.unwrap().pop().unwrap();
     assert!(last.id.0 > *ids.last().unwrap());
 }
 
@@ -232,4 +239,129 @@ async fn a_user_registered_again_does_not_inherit_old_messages() {
     assert!(s.pending(&b).await.unwrap().is_empty());
     send(&s, "alice", "a", "bob", "to the new bob").await;
     assert_eq!(texts(&s, &b, "alice").await, vec!["to the new bob"]);
+}
+
+fn new_group(id: &str, owner: &str, members: &[&str], max_users: u32) -> NewGroup {
+    NewGroup {
+        id: GroupId::parse(id).unwrap(),
+        kind: GroupKind::Group,
+        owner: uid(owner),
+        settings: GroupSettings {
+            name: id.into(),
+            description: String::new(),
+            public: true,
+            approval: false,
+            allow_invites: false,
+            max_users,
+            custom: String::new(),
+        },
+        members: members.iter().map(|m| uid(m)).collect(),
+    }
+}
+
+async fn group_send(s: &dyn Store, from: &str, group: &str, text: &str) -> u64 {
+    s.append(NewMessage {
+        from: uid(from),
+        from_resource: res("d"),
+        to: Target::Group(GroupId::parse(group).unwrap()),
+        kind: MessageKind::Chat,
+        payload: Bytes::from(text.to_owned()),
+    })
+    .await
+    .unwrap()
+    .seq
+}
+
+#[tokio::test]
+async fn group_members_get_messages_from_their_joining_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    let g = GroupId::parse("g1").unwrap();
+    let gt = Target::Group(g.clone());
+    let created = s
+        .create_group(new_group("g1", "alice", &["bob", "bob", "alice"], 3))
+        .await
+        .unwrap();
+    assert_eq!((created.member_count, created.owner.as_str()), (2, "alice"));
+    let bob = s.device(&uid("bob"), &res("b")).await.unwrap();
+    let carol = s.device(&uid("carol"), &res("c")).await.unwrap();
+    group_send(&s, "alice", "g1", "before carol").await;
+    assert_eq!(
+        s.add_members(&g, vec![uid("carol"), uid("bob")])
+            .await
+            .unwrap(),
+        vec![uid("carol")]
+    );
+    group_send(&s, "bob", "g1", "after carol").await;
+    let texts_of = |d| {
+        let s = &s;
+        let gt = gt.clone();
+        async move {
+            s.owed(d, &gt, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| String::from_utf8(m.payload.to_vec()).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(texts_of(&carol).await, vec!["after carol"]);
+    // bob's own send came from another of his devices ("d"), so device "b" is owed it too.
+    assert_eq!(texts_of(&bob).await, vec!["before carol", "after carol"]);
+    // Full: nobody is added.
+    assert!(matches!(
+        s.add_members(&g, vec![uid("dave")]).await,
+        Err(StoreError::GroupFull(_))
+    ));
+    // Removed members are owed nothing more; the group lists its members owner first.
+    assert_eq!(
+        s.remove_members(&g, vec![uid("carol"), uid("zed")])
+            .await
+            .unwrap(),
+        vec![uid("carol")]
+    );
+    group_send(&s, "alice", "g1", "after removal").await;
+    assert!(texts_of(&carol).await.is_empty());
+    let members = s.members(&g, 0, 10).await.unwrap();
+    assert_eq!(
+        members.iter().map(|m| m.user.as_str()).collect::<Vec<_>>(),
+        vec!["alice", "bob"]
+    );
+    assert_eq!(
+        s.groups_of(&uid("bob"), GroupKind::Group)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(s.delete_group(&g).await.unwrap());
+    assert!(s.group(&g).await.unwrap().is_none());
+    assert!(s.pending(&bob).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_group_message_is_one_row_whatever_the_group_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    let members: Vec<String> = (0..2000).map(|i| format!("u{i}")).collect();
+    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    s.create_group(new_group("big", "owner", &refs, 5000))
+        .await
+        .unwrap();
+    let changes = |s: &SqliteStore| {
+        let c = rusqlite::Connection::open(&s.path).unwrap();
+        c.query_row("SELECT (SELECT COUNT(*) FROM messages) + (SELECT COUNT(*) FROM user_conversations) + (SELECT COUNT(*) FROM conversations) + (SELECT COUNT(*) FROM device_cursors)", [], |r| r.get::<_, i64>(0)).unwrap()
+    };
+    let before = changes(&s);
+    group_send(&s, "owner", "big", "hello everyone").await;
+    let after = changes(&s);
+    assert_eq!(after - before, 1, "one message row, nothing per member");
+    let d = s.device(&uid("u1999"), &res("x")).await.unwrap();
+    assert_eq!(
+        s.pending(&d).await.unwrap(),
+        vec![PendingQueue {
+            target: Target::Group(GroupId::parse("big").unwrap()),
+            count: 1
+        }]
+    );
 }

@@ -1,11 +1,15 @@
-//! Messaging: sending, and delivering to every device of the recipient and of the sender.
+//! Messaging: sending, and delivering to every device of the recipients and of the sender.
 //!
-//! Delivery is pull-based, as msync is: a send stores the message, then tells online devices
-//! "your queue for this peer has news" through [`crate::fanout::Fanout`]; each device pulls what
-//! it is owed and acknowledges it. A device that was offline finds the same queues at login.
+//! Delivery is pull-based, as msync is: a send stores the message once, then tells online
+//! devices "your queue for this conversation has news" through [`crate::fanout::Fanout`]; each
+//! device pulls what it is owed and acknowledges it. A device that was offline finds the same
+//! queues at login. A group message is one stored row whatever the group's size; only the
+//! in-memory signals are per member.
 use super::Roam;
 use crate::{
+    conversation::Target,
     device::{Device, Resource},
+    group::GroupId,
     message::{NewMessage, StoredMessage},
     store::{PendingQueue, StoreError},
     user::UserId,
@@ -16,11 +20,24 @@ use crate::{
 pub enum SendError {
     #[error("user {0} doesn't exist")]
     RecipientNotFound(UserId),
+    #[error("group not found")]
+    GroupNotFound(GroupId),
+    #[error("not in group or chatroom")]
+    NotMember(GroupId),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
 }
 
-/// One batch of a pull: the messages, and whether the queue is now drained.
+impl From<StoreError> for SendError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::GroupNotFound(g) => SendError::GroupNotFound(g),
+            e => SendError::Store(e),
+        }
+    }
+}
+
+/// One batch of a pull.
 #[derive(Debug, Clone)]
 pub struct Pull {
     pub messages: Vec<StoredMessage>,
@@ -39,17 +56,52 @@ impl Roam {
         self.store.device(user, resource).await
     }
 
-    /// Stores a message durably, then signals the recipient's devices and the sender's other
-    /// devices. Returns once the message is durable: the caller acks the sender after this.
+    /// Stores a message durably, then signals the devices that are owed it. Returns once the
+    /// message is durable: the caller acks the sender after this.
     pub async fn send(&self, message: NewMessage) -> Result<StoredMessage, SendError> {
-        if message.to != message.from && self.store.user(&message.to).await?.is_none() {
-            return Err(SendError::RecipientNotFound(message.to));
+        match &message.to {
+            Target::User(to) => {
+                if *to != message.from && self.store.user(to).await?.is_none() {
+                    return Err(SendError::RecipientNotFound(to.clone()));
+                }
+            }
+            Target::Group(g) => {
+                if self.store.group(g).await?.is_none() {
+                    return Err(SendError::GroupNotFound(g.clone()));
+                }
+                if self.store.member(g, &message.from).await?.is_none() {
+                    return Err(SendError::NotMember(g.clone()));
+                }
+            }
         }
         let stored = self.store.append(message).await?;
-        self.fanout.notify(&stored.to, &stored.from, None);
-        self.fanout
-            .notify(&stored.from, &stored.to, Some(&stored.from_resource));
+        self.signal(&stored).await;
         Ok(stored)
+    }
+
+    /// Tells the online devices owed `m` to pull it: the recipient's (or every member's) and
+    /// the sender's other devices.
+    pub(super) async fn signal(&self, m: &StoredMessage) {
+        match &m.to {
+            Target::User(to) => {
+                self.fanout.notify(to, &Target::User(m.from.clone()), None);
+                self.fanout.notify(&m.from, &m.to, Some(&m.from_resource));
+            }
+            Target::Group(g) => {
+                let members = match self.store.member_ids(g).await {
+                    Ok(m) => m,
+                    Err(e) => {
+                        // The message is stored: devices find it at their next heartbeat.
+                        tracing::warn!(error = %e, group = %g, "could not signal members");
+                        return;
+                    }
+                };
+                for member in members {
+                    let except = (member == m.from).then_some(&m.from_resource);
+                    self.fanout.notify(&member, &m.to, except);
+                }
+            }
+        }
     }
 
     /// The queues holding something for this device.
@@ -57,20 +109,20 @@ impl Roam {
         self.store.pending(device).await
     }
 
-    /// A pull of the queue for `peer`: first acknowledges everything up to `ack` (the key of
+    /// A pull of the queue for `target`: first acknowledges everything up to `ack` (the key of
     /// the previous batch, if the client sent one), then returns the next batch.
     pub async fn pull(
         &self,
         device: &Device,
-        peer: &UserId,
+        target: &Target,
         ack: Option<u64>,
     ) -> Result<Pull, StoreError> {
         if let Some(seq) = ack {
-            self.store.ack(device, peer, seq).await?;
+            self.store.ack(device, target, seq).await?;
         }
         let messages = self
             .store
-            .owed(device, peer, self.policy.pull_batch)
+            .owed(device, target, self.policy.pull_batch)
             .await?;
         Ok(Pull { messages })
     }

@@ -1,0 +1,67 @@
+//! Conversations: whom a message goes to, and so which conversation it belongs to.
+use std::fmt;
+
+use crate::{group::GroupId, user::UserId};
+
+/// The other side of a conversation, as seen by one user: a peer (single chat) or a group or
+/// chat room. It also names the queue a device pulls that conversation's messages from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    User(UserId),
+    /// A group or a chat room: they share one id space and one kind of conversation.
+    Group(GroupId),
+}
+
+impl Target {
+    /// A compact text form for storage: a user id as is, a group as `g:<id>` (user ids cannot
+    /// contain `:`, so the two never collide).
+    pub fn encode(&self) -> String {
+        match self {
+            Target::User(u) => u.as_str().to_owned(),
+            Target::Group(g) => format!("g:{g}"),
+        }
+    }
+
+    /// The inverse of [`Target::encode`].
+    pub fn decode(s: &str) -> Option<Target> {
+        match s.strip_prefix("g:") {
+            Some(g) => GroupId::parse(g).ok().map(Target::Group),
+            None => UserId::parse(s).ok().map(Target::User),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+impl From<UserId> for Target {
+    fn from(u: UserId) -> Self {
+        Target::User(u)
+    }
+}
+
+impl From<GroupId> for Target {
+    fn from(g: GroupId) -> Self {
+        Target::Group(g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_round_trip_through_their_text_form() {
+        for t in [
+            Target::User(UserId::parse("alice").unwrap()),
+            Target::Group(GroupId::parse("1234567890").unwrap()),
+        ] {
+            assert_eq!(Target::decode(&t.encode()), Some(t));
+        }
+        assert_eq!(Target::decode("g:"), None);
+        assert_eq!(Target::decode("a b"), None);
+    }
+}

@@ -1,0 +1,284 @@
+//! Groups and chat rooms in SQLite. Functions take a connection: the writer's inside its
+//! transaction for changes, a reader's for queries.
+use roam_domain::{
+    group::{Group, GroupId, GroupKind, GroupSettings, Member, NewGroup, Role},
+    now_ms,
+    store::StoreError,
+    user::UserId,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::{bad_row, engine, group_conversation_key, parse_user};
+
+const GROUP_COLUMNS: &str = "g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
+    g.allow_invites, g.max_users, g.custom, g.created_ms, \
+    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id)";
+
+fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
+    Ok(Group {
+        id: GroupId::parse(&r.get::<_, String>(0)?).map_err(|_| bad_row("group id"))?,
+        kind: if r.get::<_, i64>(1)? == 1 {
+            GroupKind::ChatRoom
+        } else {
+            GroupKind::Group
+        },
+        owner: parse_user(r.get(2)?)?,
+        settings: GroupSettings {
+            name: r.get(3)?,
+            description: r.get(4)?,
+            public: r.get(5)?,
+            approval: r.get(6)?,
+            allow_invites: r.get(7)?,
+            max_users: r.get::<_, i64>(8)? as u32,
+            custom: r.get(9)?,
+        },
+        created_ms: r.get::<_, i64>(10)? as u64,
+        member_count: r.get::<_, i64>(11)? as u32,
+    })
+}
+
+fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
+    Ok(Member {
+        user: parse_user(r.get(0)?)?,
+        role: Role::from_code(r.get(1)?),
+        joined_ms: r.get::<_, i64>(2)? as u64,
+    })
+}
+
+pub(crate) fn get(c: &Connection, id: &GroupId) -> rusqlite::Result<Option<Group>> {
+    c.query_row(
+        &format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?1"),
+        [id.as_str()],
+        group_from_row,
+    )
+    .optional()
+}
+
+/// The group's conversation id and its last seq (where a member joining now starts).
+fn conversation(c: &Connection, id: &GroupId) -> Result<(i64, i64), StoreError> {
+    c.query_row(
+        "SELECT g.conv_id, cv.last_seq FROM groups g JOIN conversations cv ON cv.id = g.conv_id WHERE g.id = ?1",
+        [id.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(engine)?
+    .ok_or_else(|| StoreError::GroupNotFound(id.clone()))
+}
+
+fn insert_member(
+    c: &Connection,
+    id: &GroupId,
+    conv: (i64, i64),
+    user: &UserId,
+    role: Role,
+    now: i64,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO group_members (group_id, user_id, role, joined_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![id.as_str(), user.as_str(), role as i64, now],
+    )
+    .map_err(engine)?;
+    // The member's side of the conversation starts now: earlier messages are not theirs.
+    c.execute(
+        "INSERT INTO user_conversations (user_id, conv_id, target, start_seq, synced_seq, read_seq, created_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5) \
+         ON CONFLICT(user_id, conv_id) DO UPDATE SET start_seq = ?4, synced_seq = ?4, read_seq = ?4",
+        params![user.as_str(), conv.0, group_conversation_key(id), conv.1, now],
+    )
+    .map_err(engine)?;
+    Ok(())
+}
+
+pub(crate) fn create(c: &Connection, g: NewGroup) -> Result<Group, StoreError> {
+    if get(c, &g.id).map_err(engine)?.is_some() {
+        return Err(StoreError::DuplicateGroup(g.id));
+    }
+    let mut members: Vec<UserId> = g.members.into_iter().filter(|m| *m != g.owner).collect();
+    members.sort();
+    members.dedup();
+    if members.len() + 1 > g.settings.max_users as usize {
+        return Err(StoreError::GroupFull(g.id));
+    }
+    let now = now_ms() as i64;
+    let key = group_conversation_key(&g.id);
+    c.execute(
+        "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES (?1, 0, ?2, ?2) ON CONFLICT(key) DO NOTHING",
+        params![key, now],
+    )
+    .map_err(engine)?;
+    let conv: (i64, i64) = c
+        .query_row(
+            "SELECT id, last_seq FROM conversations WHERE key = ?1",
+            [&key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(engine)?;
+    let s = &g.settings;
+    c.execute(
+        "INSERT INTO groups (id, kind, conv_id, owner, name, description, public, approval, allow_invites, max_users, custom, created_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![g.id.as_str(), g.kind as i64, conv.0, g.owner.as_str(), s.name, s.description, s.public, s.approval, s.allow_invites, s.max_users as i64, s.custom, now],
+    )
+    .map_err(engine)?;
+    insert_member(c, &g.id, conv, &g.owner, Role::Owner, now)?;
+    for m in &members {
+        insert_member(c, &g.id, conv, m, Role::Member, now)?;
+    }
+    get(c, &g.id)
+        .map_err(engine)?
+        .ok_or_else(|| StoreError::GroupNotFound(g.id.clone()))
+}
+
+pub(crate) fn of_user(
+    c: &Connection,
+    user: &UserId,
+    kind: GroupKind,
+) -> rusqlite::Result<Vec<Group>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {GROUP_COLUMNS} FROM group_members me JOIN groups g ON g.id = me.group_id \
+         WHERE me.user_id = ?1 AND g.kind = ?2 ORDER BY g.created_ms DESC, g.id"
+    ))?;
+    stmt.query_map(params![user.as_str(), kind as i64], group_from_row)?
+        .collect()
+}
+
+pub(crate) fn list(
+    c: &Connection,
+    kind: GroupKind,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Vec<Group>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.kind = ?1 ORDER BY g.created_ms DESC, g.id LIMIT ?2 OFFSET ?3"
+    ))?;
+    stmt.query_map(
+        params![kind as i64, limit as i64, offset as i64],
+        group_from_row,
+    )?
+    .collect()
+}
+
+pub(crate) fn members(
+    c: &Connection,
+    id: &GroupId,
+    offset: usize,
+    limit: usize,
+) -> rusqlite::Result<Vec<Member>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT user_id, role, joined_ms FROM group_members WHERE group_id = ?1 \
+         ORDER BY role, joined_ms, user_id LIMIT ?2 OFFSET ?3",
+    )?;
+    stmt.query_map(
+        params![id.as_str(), limit as i64, offset as i64],
+        member_from_row,
+    )?
+    .collect()
+}
+
+pub(crate) fn member_ids(c: &Connection, id: &GroupId) -> rusqlite::Result<Vec<UserId>> {
+    let mut stmt = c.prepare_cached("SELECT user_id FROM group_members WHERE group_id = ?1")?;
+    stmt.query_map([id.as_str()], |r| parse_user(r.get(0)?))?
+        .collect()
+}
+
+pub(crate) fn member(
+    c: &Connection,
+    id: &GroupId,
+    user: &UserId,
+) -> rusqlite::Result<Option<Member>> {
+    c.query_row(
+        "SELECT user_id, role, joined_ms FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+        params![id.as_str(), user.as_str()],
+        member_from_row,
+    )
+    .optional()
+}
+
+pub(crate) fn add_members(
+    c: &Connection,
+    id: &GroupId,
+    users: Vec<UserId>,
+) -> Result<Vec<UserId>, StoreError> {
+    let conv = conversation(c, id)?;
+    let group = get(c, id)
+        .map_err(engine)?
+        .ok_or_else(|| StoreError::GroupNotFound(id.clone()))?;
+    let mut fresh = Vec::new();
+    for u in users {
+        if !fresh.contains(&u) && member(c, id, &u).map_err(engine)?.is_none() {
+            fresh.push(u);
+        }
+    }
+    if group.member_count as usize + fresh.len() > group.settings.max_users as usize {
+        return Err(StoreError::GroupFull(id.clone()));
+    }
+    let now = now_ms() as i64;
+    for u in &fresh {
+        insert_member(c, id, conv, u, Role::Member, now)?;
+    }
+    Ok(fresh)
+}
+
+pub(crate) fn remove_members(
+    c: &Connection,
+    id: &GroupId,
+    users: Vec<UserId>,
+) -> Result<Vec<UserId>, StoreError> {
+    let (conv, _) = conversation(c, id)?;
+    let mut removed = Vec::new();
+    for u in users {
+        let n = c
+            .execute(
+                "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                params![id.as_str(), u.as_str()],
+            )
+            .map_err(engine)?;
+        if n == 0 {
+            continue;
+        }
+        for table in ["user_conversations", "device_cursors"] {
+            c.execute(
+                &format!("DELETE FROM {table} WHERE user_id = ?1 AND conv_id = ?2"),
+                params![u.as_str(), conv],
+            )
+            .map_err(engine)?;
+        }
+        removed.push(u);
+    }
+    Ok(removed)
+}
+
+pub(crate) fn set_owner(c: &Connection, id: &GroupId, user: &UserId) -> Result<(), StoreError> {
+    c.execute(
+        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND role = ?2",
+        params![id.as_str(), Role::Owner as i64, Role::Member as i64],
+    )
+    .map_err(engine)?;
+    c.execute(
+        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
+        params![id.as_str(), user.as_str(), Role::Owner as i64],
+    )
+    .map_err(engine)?;
+    c.execute(
+        "UPDATE groups SET owner = ?2 WHERE id = ?1",
+        params![id.as_str(), user.as_str()],
+    )
+    .map_err(engine)?;
+    Ok(())
+}
+
+pub(crate) fn delete(c: &Connection, id: &GroupId) -> Result<bool, StoreError> {
+    let Ok((conv, _)) = conversation(c, id) else {
+        return Ok(false);
+    };
+    for table in ["user_conversations", "device_cursors"] {
+        c.execute(&format!("DELETE FROM {table} WHERE conv_id = ?1"), [conv])
+            .map_err(engine)?;
+    }
+    for table in ["group_members WHERE group_id", "groups WHERE id"] {
+        c.execute(&format!("DELETE FROM {table} = ?1"), [id.as_str()])
+            .map_err(engine)?;
+    }
+    Ok(true)
+}
