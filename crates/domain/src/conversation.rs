@@ -10,6 +10,9 @@ pub enum Target {
     User(UserId),
     /// A group or a chat room: they share one id space and one kind of conversation.
     Group(GroupId),
+    /// The user's own event log: events meant for this user alone (removed from a group, a
+    /// group destroyed, …), durable like messages, so a device that was away still gets them.
+    System,
 }
 
 impl Target {
@@ -19,11 +22,15 @@ impl Target {
         match self {
             Target::User(u) => u.as_str().to_owned(),
             Target::Group(g) => format!("g:{g}"),
+            Target::System => "s:".to_owned(),
         }
     }
 
     /// The inverse of [`Target::encode`].
     pub fn decode(s: &str) -> Option<Target> {
+        if s == "s:" {
+            return Some(Target::System);
+        }
         match s.strip_prefix("g:") {
             Some(g) => GroupId::parse(g).ok().map(Target::Group),
             None => UserId::parse(s).ok().map(Target::User),
@@ -58,6 +65,7 @@ mod tests {
         for t in [
             Target::User(UserId::parse("alice").unwrap()),
             Target::Group(GroupId::parse("1234567890").unwrap()),
+            Target::System,
         ] {
             assert_eq!(Target::decode(&t.encode()), Some(t));
         }

@@ -37,7 +37,8 @@ impl MessageKind {
     }
 }
 
-/// A message a device sends to a user, a group or a chat room.
+/// A message a device sends to a user, a group or a chat room; or an event the server writes
+/// into a user's own log (`to` = [`Target::System`], `from` = that user).
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub from: UserId,

@@ -176,6 +176,10 @@ impl Session {
         match target {
             Target::User(u) => self.user_jid(u, None),
             Target::Group(g) => jid::conference(self.gw.app_key(), g.as_str()),
+            Target::System => {
+                let me = &self.online().device.user;
+                jid::user(self.gw.app_key(), me.as_str(), Some(SYSTEM_QUEUE))
+            }
         }
     }
 
@@ -208,7 +212,7 @@ impl Session {
 
     async fn pull(&self, queue: Jid, key: Option<u64>) -> Vec<u8> {
         let now = now_ms();
-        let Some(target) = target_of(&queue) else {
+        let Some(target) = target_of(&queue, &self.online().device.user) else {
             return msync::pull_batch(queue, vec![], None, now);
         };
         let online = self.online();
@@ -309,10 +313,7 @@ impl Session {
             ..Default::default()
         });
         body.to = Some(Jid {
-            name: Some(match &to {
-                Target::User(u) => u.as_str().to_owned(),
-                Target::Group(g) => g.as_str().to_owned(),
-            }),
+            name: Some(to.to_string()),
             ..Default::default()
         });
         let message = NewMessage {
@@ -329,6 +330,7 @@ impl Session {
             }
             Err(SendError::GroupNotFound(_)) => reject(ErrorCode::Fail, "group not found"),
             Err(SendError::NotMember(_)) => reject(ErrorCode::Fail, "not in group or chatroom"),
+            Err(SendError::NotAllowed) => reject(ErrorCode::PermissionDenied, "not allowed"),
             Err(SendError::Store(e)) => {
                 tracing::error!(error = %e, "send failed on storage");
                 reject(ErrorCode::Fail, "Sorry, internal server error")
@@ -394,13 +396,21 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
     let _ = sink.send(Message::Close(None)).await;
 }
 
-/// The conversation a queue JID names.
-fn target_of(queue: &Jid) -> Option<Target> {
+/// The resource in the JID of a user's own event log queue (`Target::System`): the user's
+/// name with this resource, which no device of the SDK uses (theirs are `webim_…`).
+pub const SYSTEM_QUEUE: &str = "roam_events";
+
+/// The conversation a queue JID names, for the logged-in `me`.
+fn target_of(queue: &Jid, me: &UserId) -> Option<Target> {
     let name = queue.name.as_deref()?;
     if jid::is_conference(queue) {
-        GroupId::parse(name).ok().map(Target::Group)
+        return GroupId::parse(name).ok().map(Target::Group);
+    }
+    let user = UserId::parse(name).ok()?;
+    if user == *me && queue.client_resource.as_deref() == Some(SYSTEM_QUEUE) {
+        Some(Target::System)
     } else {
-        UserId::parse(name).ok().map(Target::User)
+        Some(Target::User(user))
     }
 }
 

@@ -10,6 +10,7 @@
 //! Both the server's transports and the Rust SDK build on this crate; it knows nothing of either.
 
 pub mod jid;
+pub mod message_json;
 pub mod msync;
 pub mod rest;
 

@@ -46,6 +46,7 @@ impl Server {
         let hub = Hub::new(&config.app_key);
         let policy = Policy {
             token_ttl: Duration::from_secs(config.token_ttl_secs),
+            node: config.node_id,
             ..Policy::default()
         };
         let roam = Arc::new(Roam::new(store, hub.clone(), admin, policy));

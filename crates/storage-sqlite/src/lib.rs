@@ -178,6 +178,7 @@ fn conversation_key(from: &UserId, to: &Target) -> String {
             format!("c:{lo}:{hi}")
         }
         Target::Group(g) => group_conversation_key(g),
+        Target::System => format!("s:{from}"),
     }
 }
 
@@ -423,14 +424,17 @@ impl Store for SqliteStore {
                 // later than the conversation (a user deleted and registered again under the
                 // same id) starts at this message and inherits nothing before it. (Group
                 // members' sides are made when they join.)
-                if let Target::User(to) = &m.to {
-                    for (user, other) in [(&m.from, to), (to, &m.from)] {
-                        c.execute(
-                            "INSERT INTO user_conversations (user_id, conv_id, target, start_seq, synced_seq, read_seq, created_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
-                            params![user.as_str(), conv, other.as_str(), seq - 1, ts],
-                        )
-                        .map_err(engine)?;
-                    }
+                let sides: Vec<(&UserId, Target)> = match &m.to {
+                    Target::User(to) => vec![(&m.from, m.to.clone()), (to, Target::User(m.from.clone()))],
+                    Target::System => vec![(&m.from, Target::System)],
+                    Target::Group(_) => vec![],
+                };
+                for (user, other) in sides {
+                    c.execute(
+                        "INSERT INTO user_conversations (user_id, conv_id, target, start_seq, synced_seq, read_seq, created_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
+                        params![user.as_str(), conv, other.encode(), seq - 1, ts],
+                    )
+                    .map_err(engine)?;
                 }
                 if m.kind == MessageKind::ChannelAck {
                     c.execute(

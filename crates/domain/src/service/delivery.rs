@@ -24,6 +24,8 @@ pub enum SendError {
     GroupNotFound(GroupId),
     #[error("not in group or chatroom")]
     NotMember(GroupId),
+    #[error("not allowed")]
+    NotAllowed,
     #[error(transparent)]
     Store(StoreError),
 }
@@ -65,6 +67,8 @@ impl Roam {
                     return Err(SendError::RecipientNotFound(to.clone()));
                 }
             }
+            // The event log is written by the server only.
+            Target::System => return Err(SendError::NotAllowed),
             Target::Group(g) => {
                 if self.store.group(g).await?.is_none() {
                     return Err(SendError::GroupNotFound(g.clone()));
@@ -101,6 +105,7 @@ impl Roam {
                     self.fanout.notify(&member, &m.to, except);
                 }
             }
+            Target::System => self.fanout.notify(&m.from, &Target::System, None),
         }
     }
 

@@ -4,13 +4,15 @@
 //! its errors to wire codes, each transport in one place.
 use std::{sync::Arc, time::Duration};
 
-use crate::{auth::AdminCredential, fanout::Fanout, store::Store};
+use crate::{auth::AdminCredential, fanout::Fanout, id::IdGenerator, store::Store};
 
 mod account;
 mod delivery;
+mod groups;
 
 pub use account::{AccountError, AuthError, IssuedToken};
 pub use delivery::{Pull, SendError};
+pub use groups::{CreateGroup, GroupError};
 
 /// Rules the operator can tune.
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub struct Policy {
     pub token_ttl: Duration,
     /// Most messages one pull batch carries.
     pub pull_batch: usize,
+    /// This node's id in the ids it makes (groups, chat rooms); unique per node.
+    pub node: u16,
 }
 
 impl Default for Policy {
@@ -26,6 +30,7 @@ impl Default for Policy {
         Policy {
             token_ttl: Duration::from_secs(60 * 24 * 3600),
             pull_batch: 50,
+            node: 0,
         }
     }
 }
@@ -36,6 +41,8 @@ pub struct Roam {
     fanout: Arc<dyn Fanout>,
     admin: AdminCredential,
     policy: Policy,
+    /// Makes group and chat room ids.
+    ids: IdGenerator,
 }
 
 impl Roam {
@@ -46,6 +53,7 @@ impl Roam {
         policy: Policy,
     ) -> Roam {
         Roam {
+            ids: IdGenerator::new(policy.node),
             store,
             fanout,
             admin,

@@ -1,0 +1,409 @@
+//! Groups and chat rooms: creation, membership, and the events members are told.
+//!
+//! Permissions follow Easemob: the app admin may do anything; a group's owner manages it;
+//! members may invite when the group allows it; anyone may join a public group that needs no
+//! approval, and any chat room. Every membership change is told through a group event: one
+//! row in the group's conversation for what all members see, one row in a user's own log for
+//! what only that user sees (being removed, the group destroyed).
+use bytes::Bytes;
+
+use super::Roam;
+use crate::{
+    auth::Principal,
+    conversation::Target,
+    device::Resource,
+    group::{
+        Group, GroupEvent, GroupId, GroupKind, GroupOp, GroupSettings, InvalidGroupId, Member,
+        NewGroup, Role,
+    },
+    message::{MessageKind, NewMessage},
+    store::StoreError,
+    user::{InvalidUserId, UserId},
+};
+
+/// Why a group operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error(transparent)]
+    InvalidGroupId(#[from] InvalidGroupId),
+    #[error(transparent)]
+    InvalidUserId(#[from] InvalidUserId),
+    #[error("{0}")]
+    InvalidSettings(String),
+    #[error("group {0} does not exist")]
+    NotFound(GroupId),
+    #[error("user {0} doesn't exist")]
+    UserNotFound(UserId),
+    #[error("{0} is not a member of group {1}")]
+    NotMember(UserId, GroupId),
+    #[error("group member list is full!")]
+    Full(GroupId),
+    #[error("the owner cannot leave or be removed; transfer or destroy the group")]
+    OwnerStays,
+    #[error("permission denied")]
+    Forbidden,
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for GroupError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::GroupNotFound(g) => GroupError::NotFound(g),
+            StoreError::GroupFull(g) => GroupError::Full(g),
+            e => GroupError::Store(e),
+        }
+    }
+}
+
+/// A request to create a group or chat room.
+#[derive(Debug, Clone)]
+pub struct CreateGroup {
+    pub kind: GroupKind,
+    /// Required when the admin creates; a user creates groups they own.
+    pub owner: Option<String>,
+    pub members: Vec<String>,
+    pub settings: GroupSettings,
+}
+
+/// The resource written on server-made events (no device sends it).
+const SERVER_RESOURCE: &str = "roam_server";
+
+impl Roam {
+    fn parse_users(names: &[String]) -> Result<Vec<UserId>, GroupError> {
+        names
+            .iter()
+            .map(|n| UserId::parse(n).map_err(GroupError::from))
+            .collect()
+    }
+
+    async fn existing_users(&self, users: &[UserId]) -> Result<(), GroupError> {
+        for u in users {
+            if self.store.user(u).await?.is_none() {
+                return Err(GroupError::UserNotFound(u.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn existing_group(&self, id: &str) -> Result<Group, GroupError> {
+        let id = GroupId::parse(id)?;
+        self.store.group(&id).await?.ok_or(GroupError::NotFound(id))
+    }
+
+    /// The caller's standing in `group`: None for the app admin, else their role.
+    async fn standing(
+        &self,
+        caller: &Principal,
+        group: &Group,
+    ) -> Result<Option<Option<Role>>, GroupError> {
+        Ok(match caller {
+            Principal::Admin => None,
+            Principal::User(u) => Some(self.store.member(&group.id, u).await?.map(|m| m.role)),
+        })
+    }
+
+    async fn manage(&self, caller: &Principal, group: &Group) -> Result<(), GroupError> {
+        match self.standing(caller, group).await? {
+            None | Some(Some(Role::Owner | Role::Admin)) => Ok(()),
+            _ => Err(GroupError::Forbidden),
+        }
+    }
+
+    /// Creates a group or chat room; its id is made here (numeric, time-ordered).
+    pub async fn create_group(
+        &self,
+        caller: &Principal,
+        req: CreateGroup,
+    ) -> Result<Group, GroupError> {
+        let owner = match (caller, &req.owner) {
+            (Principal::Admin, Some(o)) => UserId::parse(o)?,
+            (Principal::Admin, None) => {
+                return Err(GroupError::InvalidSettings("owner is required".into()));
+            }
+            (Principal::User(me), Some(o)) if UserId::parse(o)? != *me => {
+                return Err(GroupError::Forbidden);
+            }
+            (Principal::User(me), _) => me.clone(),
+        };
+        if req.settings.max_users < 1 || req.settings.max_users > 100_000 {
+            return Err(GroupError::InvalidSettings(
+                "maxusers must be between 1 and 100000".into(),
+            ));
+        }
+        let members = Self::parse_users(&req.members)?;
+        self.existing_users(&members).await?;
+        self.existing_users(std::slice::from_ref(&owner)).await?;
+        let group = self
+            .store
+            .create_group(NewGroup {
+                id: GroupId::parse(&self.ids.next().0.to_string())?,
+                kind: req.kind,
+                owner,
+                settings: req.settings,
+                members,
+            })
+            .await?;
+        Ok(group)
+    }
+
+    /// A group's details: for the admin, members, and anyone if the group is public.
+    pub async fn group_info(&self, caller: &Principal, id: &str) -> Result<Group, GroupError> {
+        let group = self.existing_group(id).await?;
+        match self.standing(caller, &group).await? {
+            Some(None) if !group.settings.public => Err(GroupError::Forbidden),
+            _ => Ok(group),
+        }
+    }
+
+    /// The groups (or chat rooms) `user` belongs to; the admin or that user may ask.
+    pub async fn joined_groups(
+        &self,
+        caller: &Principal,
+        user: &str,
+        kind: GroupKind,
+    ) -> Result<Vec<Group>, GroupError> {
+        let user = UserId::parse(user)?;
+        if let Principal::User(me) = caller
+            && *me != user
+        {
+            return Err(GroupError::Forbidden);
+        }
+        Ok(self.store.groups_of(&user, kind).await?)
+    }
+
+    /// A page of all groups or chat rooms (users see public ones only).
+    pub async fn list_groups(
+        &self,
+        caller: &Principal,
+        kind: GroupKind,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Group>, GroupError> {
+        let all = self.store.list_groups(kind, offset, limit).await?;
+        Ok(match caller {
+            Principal::Admin => all,
+            Principal::User(_) => all.into_iter().filter(|g| g.settings.public).collect(),
+        })
+    }
+
+    /// A page of members: for the admin and members (and anyone, for a public chat room).
+    pub async fn group_members(
+        &self,
+        caller: &Principal,
+        id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Member>, GroupError> {
+        let group = self.existing_group(id).await?;
+        let open = group.kind == GroupKind::ChatRoom && group.settings.public;
+        if let Some(None) = self.standing(caller, &group).await?
+            && !open
+        {
+            return Err(GroupError::Forbidden);
+        }
+        Ok(self.store.members(&group.id, offset, limit).await?)
+    }
+
+    /// Adds users: the admin, the owner or a group admin — or any member if the group allows
+    /// invites. Returns who was added (those already in are skipped).
+    pub async fn add_group_members(
+        &self,
+        caller: &Principal,
+        id: &str,
+        users: &[String],
+    ) -> Result<Vec<UserId>, GroupError> {
+        let group = self.existing_group(id).await?;
+        match self.standing(caller, &group).await? {
+            None | Some(Some(Role::Owner | Role::Admin)) => {}
+            Some(Some(Role::Member)) if group.settings.allow_invites => {}
+            _ => return Err(GroupError::Forbidden),
+        }
+        let users = Self::parse_users(users)?;
+        self.existing_users(&users).await?;
+        let added = self.store.add_members(&group.id, users).await?;
+        if !added.is_empty() {
+            let actor = actor_of(caller, &group);
+            self.group_event(&group, GroupOp::MembersAdded, &actor, added.clone())
+                .await?;
+        }
+        Ok(added)
+    }
+
+    /// Joins a public group that needs no approval, or a chat room.
+    pub async fn join_group(&self, caller: &Principal, id: &str) -> Result<Group, GroupError> {
+        let Principal::User(me) = caller else {
+            return Err(GroupError::Forbidden);
+        };
+        let group = self.existing_group(id).await?;
+        let open = group.kind == GroupKind::ChatRoom
+            || (group.settings.public && !group.settings.approval);
+        if !open {
+            return Err(GroupError::Forbidden);
+        }
+        let added = self.store.add_members(&group.id, vec![me.clone()]).await?;
+        if !added.is_empty() {
+            self.group_event(&group, GroupOp::MembersAdded, me, added)
+                .await?;
+        }
+        Ok(group)
+    }
+
+    /// Removes members (the admin, the owner or a group admin). The owner cannot be removed.
+    pub async fn remove_group_members(
+        &self,
+        caller: &Principal,
+        id: &str,
+        users: &[String],
+    ) -> Result<Vec<UserId>, GroupError> {
+        let group = self.existing_group(id).await?;
+        self.manage(caller, &group).await?;
+        let users = Self::parse_users(users)?;
+        if users.contains(&group.owner) {
+            return Err(GroupError::OwnerStays);
+        }
+        let removed = self.store.remove_members(&group.id, users).await?;
+        if !removed.is_empty() {
+            let actor = actor_of(caller, &group);
+            self.group_event(&group, GroupOp::MembersRemoved, &actor, removed.clone())
+                .await?;
+            for u in &removed {
+                self.user_event(u, &group, GroupOp::MembersRemoved, &actor, vec![u.clone()])
+                    .await?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// The caller leaves (not the owner).
+    pub async fn leave_group(&self, caller: &Principal, id: &str) -> Result<(), GroupError> {
+        let Principal::User(me) = caller else {
+            return Err(GroupError::Forbidden);
+        };
+        let group = self.existing_group(id).await?;
+        if group.owner == *me {
+            return Err(GroupError::OwnerStays);
+        }
+        let removed = self
+            .store
+            .remove_members(&group.id, vec![me.clone()])
+            .await?;
+        if removed.is_empty() {
+            return Err(GroupError::NotMember(me.clone(), group.id));
+        }
+        self.group_event(&group, GroupOp::MemberLeft, me, vec![me.clone()])
+            .await?;
+        Ok(())
+    }
+
+    /// Destroys a group (the admin or the owner). Every member is told in their own log.
+    pub async fn destroy_group(&self, caller: &Principal, id: &str) -> Result<Group, GroupError> {
+        let group = self.existing_group(id).await?;
+        match self.standing(caller, &group).await? {
+            None | Some(Some(Role::Owner)) => {}
+            _ => return Err(GroupError::Forbidden),
+        }
+        let members = self.store.member_ids(&group.id).await?;
+        self.store.delete_group(&group.id).await?;
+        let actor = actor_of(caller, &group);
+        for m in members {
+            self.user_event(&m, &group, GroupOp::Destroyed, &actor, vec![])
+                .await?;
+        }
+        Ok(group)
+    }
+
+    /// Makes a member the owner (the admin or the owner).
+    pub async fn transfer_group(
+        &self,
+        caller: &Principal,
+        id: &str,
+        new_owner: &str,
+    ) -> Result<Group, GroupError> {
+        let group = self.existing_group(id).await?;
+        match self.standing(caller, &group).await? {
+            None | Some(Some(Role::Owner)) => {}
+            _ => return Err(GroupError::Forbidden),
+        }
+        let new_owner = UserId::parse(new_owner)?;
+        if self.store.member(&group.id, &new_owner).await?.is_none() {
+            return Err(GroupError::NotMember(new_owner, group.id));
+        }
+        self.store.set_owner(&group.id, &new_owner).await?;
+        let actor = actor_of(caller, &group);
+        self.group_event(&group, GroupOp::OwnerChanged, &actor, vec![new_owner])
+            .await?;
+        self.existing_group(group.id.as_str()).await
+    }
+
+    /// An event every member sees: one row in the group's conversation.
+    async fn group_event(
+        &self,
+        group: &Group,
+        op: GroupOp,
+        actor: &UserId,
+        users: Vec<UserId>,
+    ) -> Result<(), GroupError> {
+        let event = GroupEvent {
+            op,
+            group: group.id.clone(),
+            kind: group.kind,
+            actor: actor.clone(),
+            users,
+        };
+        let stored = self
+            .store
+            .append(NewMessage {
+                from: actor.clone(),
+                from_resource: server_resource(),
+                to: Target::Group(group.id.clone()),
+                kind: MessageKind::GroupEvent,
+                payload: Bytes::from(event.encode()),
+            })
+            .await?;
+        self.signal(&stored).await;
+        Ok(())
+    }
+
+    /// An event only `user` sees: one row in their own log.
+    async fn user_event(
+        &self,
+        user: &UserId,
+        group: &Group,
+        op: GroupOp,
+        actor: &UserId,
+        users: Vec<UserId>,
+    ) -> Result<(), GroupError> {
+        let event = GroupEvent {
+            op,
+            group: group.id.clone(),
+            kind: group.kind,
+            actor: actor.clone(),
+            users,
+        };
+        let stored = self
+            .store
+            .append(NewMessage {
+                from: user.clone(),
+                from_resource: server_resource(),
+                to: Target::System,
+                kind: MessageKind::GroupEvent,
+                payload: Bytes::from(event.encode()),
+            })
+            .await?;
+        self.signal(&stored).await;
+        Ok(())
+    }
+}
+
+/// Who an event names as its actor: the calling user, or for the app admin the group's owner.
+fn actor_of(caller: &Principal, group: &Group) -> UserId {
+    match caller {
+        Principal::User(u) => u.clone(),
+        Principal::Admin => group.owner.clone(),
+    }
+}
+
+fn server_resource() -> Resource {
+    Resource::parse(SERVER_RESOURCE).expect("a valid resource")
+}
