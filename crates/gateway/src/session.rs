@@ -13,18 +13,18 @@ use roam_domain::{
     auth::Principal,
     conversation::Target,
     device::{Device, Resource},
-    group::GroupId,
+    group::{GroupEvent, GroupId, GroupKind, GroupOp},
     message::{MessageKind, NewMessage, StoredMessage},
     now_ms,
-    service::{AuthError, SendError},
+    service::{AuthError, GroupError, SendError},
     user::UserId,
 };
 use roam_protocol::{
     jid,
     msync::{self, ClientFrame},
     pb::{
-        CommSyncUl, Jid, MessageBody, Meta, Provision, message_body, meta::NameSpace,
-        status::ErrorCode,
+        CommSyncUl, Jid, MessageBody, Meta, MucBody, Provision, message_body, meta::NameSpace,
+        muc_body, status::ErrorCode,
     },
 };
 
@@ -230,6 +230,9 @@ impl Session {
     }
 
     fn meta_of(&self, m: &StoredMessage) -> Meta {
+        if m.kind == MessageKind::GroupEvent {
+            return self.event_meta(m);
+        }
         Meta {
             id: Some(m.id.0),
             from: Some(self.user_jid(&m.from, Some(&m.from_resource))),
@@ -237,6 +240,80 @@ impl Session {
             timestamp: Some(m.timestamp_ms),
             ns: Some(NameSpace::Chat as i32),
             payload: Some(m.payload.clone()),
+            ..Default::default()
+        }
+    }
+
+    /// A group event as the MUC meta the SDK turns into `onGroupEvent` / `onChatroomEvent`:
+    /// PRESENCE → memberPresence / membersPresence, ABSENCE → memberAbsence / membersAbsence,
+    /// KICK → removeMember, DESTROY → destroy, ASSIGN_OWNER → changeOwner.
+    fn event_meta(&self, m: &StoredMessage) -> Meta {
+        use muc_body::Operation;
+        let app = self.gw.app_key();
+        let Some(event) = std::str::from_utf8(&m.payload)
+            .ok()
+            .and_then(GroupEvent::decode)
+        else {
+            tracing::warn!(id = m.id.0, "undecodable group event");
+            return Meta {
+                id: Some(m.id.0),
+                ns: Some(NameSpace::Statistic as i32),
+                ..Default::default()
+            };
+        };
+        let in_own_log = m.to == Target::System;
+        let user = |u: &UserId| jid::user(app, u.as_str(), None);
+        let (operation, from, to, members) = match (event.op, in_own_log) {
+            (GroupOp::MembersAdded, _) if event.users.len() == 1 => {
+                (Operation::Presence, user(&event.users[0]), vec![], vec![])
+            }
+            (GroupOp::MembersAdded, _) => (
+                Operation::Presence,
+                user(&event.actor),
+                vec![],
+                names(&event.users),
+            ),
+            (GroupOp::MembersRemoved, true) => (
+                Operation::Kick,
+                user(&event.actor),
+                event.users.iter().map(user).collect(),
+                vec![],
+            ),
+            (GroupOp::MembersRemoved, false) | (GroupOp::MemberLeft, _)
+                if event.users.len() == 1 =>
+            {
+                (Operation::Absence, user(&event.users[0]), vec![], vec![])
+            }
+            (GroupOp::MembersRemoved, false) | (GroupOp::MemberLeft, _) => (
+                Operation::Absence,
+                user(&event.actor),
+                vec![],
+                names(&event.users),
+            ),
+            (GroupOp::Destroyed, _) => (Operation::Destroy, user(&event.actor), vec![], vec![]),
+            (GroupOp::OwnerChanged, _) => (
+                Operation::AssignOwner,
+                user(&event.actor),
+                event.users.iter().map(user).collect(),
+                vec![],
+            ),
+        };
+        let body = MucBody {
+            muc_id: Some(jid::conference(app, event.group.as_str())),
+            operation: Some(operation as i32),
+            from: Some(from),
+            to,
+            is_chatroom: Some(event.kind == GroupKind::ChatRoom),
+            members,
+            ..Default::default()
+        };
+        Meta {
+            id: Some(m.id.0),
+            from: Some(jid::conference(app, event.group.as_str())),
+            to: Some(self.user_jid(&self.online().device.user, None)),
+            timestamp: Some(m.timestamp_ms),
+            ns: Some(NameSpace::Muc as i32),
+            payload: Some(Bytes::from(body.encode_to_vec())),
             ..Default::default()
         }
     }
@@ -254,7 +331,7 @@ impl Session {
             Ok(NameSpace::Chat) => {}
             // Client statistics: nothing to answer (the SDK expects no reply).
             Ok(NameSpace::Statistic) => return None,
-            Ok(NameSpace::Muc) => return reject(ErrorCode::Fail, "group not found"),
+            Ok(NameSpace::Muc) => return Some(self.muc(meta_id, meta.payload).await),
             _ => return reject(ErrorCode::UnknownCommand, "unsupported namespace"),
         }
         let Some(mut body) = meta
@@ -338,6 +415,45 @@ impl Session {
         }
     }
 
+    /// A chat room JOIN or LEAVE (the SDK's `joinChatRoom` / `leaveChatRoom`).
+    async fn muc(&self, meta_id: u64, payload: Option<Bytes>) -> Vec<u8> {
+        let reject = |code: ErrorCode, reason: &str| {
+            msync::send_error(meta_id, msync::status(code, Some(reason)))
+        };
+        let Some(muc) = payload.and_then(|p| MucBody::decode(p).ok()) else {
+            return reject(ErrorCode::PbParserError, "undecodable MUC body");
+        };
+        let id = muc
+            .muc_id
+            .as_ref()
+            .and_then(|j| j.name.clone())
+            .unwrap_or_default();
+        let caller = Principal::User(self.online().device.user.clone());
+        let result = match muc_body::Operation::try_from(muc.operation.unwrap_or(-1)) {
+            Ok(muc_body::Operation::Join) => {
+                self.gw.roam.join_group(&caller, &id).await.map(|_| ())
+            }
+            Ok(muc_body::Operation::Leave) => self.gw.roam.leave_group(&caller, &id).await,
+            _ => return reject(ErrorCode::UnknownCommand, "unsupported MUC operation"),
+        };
+        match result {
+            Ok(()) => msync::send_ack(meta_id, 0, now_ms()),
+            Err(GroupError::NotFound(g)) => {
+                reject(ErrorCode::Fail, &format!("grpID {g} does not exist!"))
+            }
+            Err(GroupError::InvalidGroupId(_)) => {
+                reject(ErrorCode::Fail, "group ID illegal, please check it")
+            }
+            Err(GroupError::Full(_)) => reject(ErrorCode::Fail, "group member list is full!"),
+            Err(GroupError::NotMember(..)) => reject(ErrorCode::Fail, "not in group or chatroom"),
+            Err(GroupError::Store(e)) => {
+                tracing::error!(error = %e, "MUC operation failed on storage");
+                reject(ErrorCode::Fail, "Sorry, internal server error")
+            }
+            Err(e) => reject(ErrorCode::PermissionDenied, &e.to_string()),
+        }
+    }
+
     /// The frame for a hub push, or None to close.
     fn on_push(&self, push: Push) -> Option<Vec<u8>> {
         match push {
@@ -399,6 +515,10 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
 /// The resource in the JID of a user's own event log queue (`Target::System`): the user's
 /// name with this resource, which no device of the SDK uses (theirs are `webim_…`).
 pub const SYSTEM_QUEUE: &str = "roam_events";
+
+fn names(users: &[UserId]) -> Vec<String> {
+    users.iter().map(|u| u.as_str().to_owned()).collect()
+}
 
 /// The conversation a queue JID names, for the logged-in `me`.
 fn target_of(queue: &Jid, me: &UserId) -> Option<Target> {

@@ -7,7 +7,11 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use roam_domain::{now_ms, service::AccountError, store::StoreError};
+use roam_domain::{
+    now_ms,
+    service::{AccountError, GroupError},
+    store::StoreError,
+};
 use roam_protocol::rest::ErrorBody;
 
 /// Everything a REST call can fail with.
@@ -30,6 +34,14 @@ pub enum ApiError {
     /// `grant_type` is neither `password` nor `client_credentials`.
     UnsupportedGrant(String),
     UserNotFound(String),
+    /// No such group or chat room (the SDK looks for "does not exist").
+    GroupNotFound(String),
+    /// The user is not a member (the SDK looks for "are not members of this group").
+    NotMember(String, String),
+    /// The group cannot take more members (the SDK matches this text exactly).
+    GroupFull,
+    /// The group's owner must stay.
+    OwnerStays,
     /// The path's `org/app` is not this server's app.
     AppNotFound(String),
     /// No such endpoint.
@@ -106,6 +118,30 @@ impl ApiError {
                 format!("Service resource not found: user not found ({u})"),
                 None,
             ),
+            GroupNotFound(g) => (
+                StatusCode::NOT_FOUND,
+                "resource_not_found",
+                format!("grpID {g} does not exist!"),
+                None,
+            ),
+            NotMember(u, g) => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                format!("users [{u}] are not members of this group {g}"),
+                None,
+            ),
+            GroupFull => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                "group member list is full!".into(),
+                None,
+            ),
+            OwnerStays => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                "the owner cannot leave or be removed; transfer or destroy the group".into(),
+                None,
+            ),
             AppNotFound(path) => (
                 StatusCode::NOT_FOUND,
                 "organization_application_not_found",
@@ -168,3 +204,20 @@ impl From<AccountError> for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<GroupError> for ApiError {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::InvalidGroupId(e) => ApiError::IllegalArgument(e.to_string()),
+            GroupError::InvalidUserId(e) => ApiError::IllegalArgument(e.to_string()),
+            GroupError::InvalidSettings(why) => ApiError::IllegalArgument(why),
+            GroupError::NotFound(g) => ApiError::GroupNotFound(g.to_string()),
+            GroupError::UserNotFound(u) => ApiError::UserNotFound(u.to_string()),
+            GroupError::NotMember(u, g) => ApiError::NotMember(u.to_string(), g.to_string()),
+            GroupError::Full(_) => ApiError::GroupFull,
+            GroupError::OwnerStays => ApiError::OwnerStays,
+            GroupError::Forbidden => ApiError::Forbidden,
+            GroupError::Store(e) => e.into(),
+        }
+    }
+}

@@ -17,13 +17,15 @@ use axum::{
     http::{HeaderName, Method, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{post, put},
+    routing::{delete, get, post, put},
 };
 use roam_domain::service::Roam;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub mod error;
 pub mod extract;
+pub mod groups;
+pub mod messages;
 pub mod users;
 
 use error::ApiError;
@@ -62,11 +64,47 @@ impl Rest {
         let app = Router::new()
             .route("/token", post(users::token))
             .route("/users", post(users::create))
-            .route(
-                "/users/{username}",
-                axum::routing::get(users::get).delete(users::delete),
-            )
+            .route("/users/{username}", get(users::get).delete(users::delete))
             .route("/users/{username}/password", put(users::set_password))
+            .route("/users/{username}/joined_chatgroups", get(groups::joined))
+            .route("/users/{username}/joined_chatrooms", get(groups::joined))
+            .route("/messages/users", post(messages::send))
+            .route("/messages/chatgroups", post(messages::send))
+            .route("/messages/chatrooms", post(messages::send))
+            .route("/chatgroups", post(groups::create).get(groups::list))
+            .route("/publicchatgroups", get(groups::list))
+            .route("/chatrooms", post(groups::create).get(groups::list))
+            .route(
+                "/chatgroups/{id}",
+                get(groups::info)
+                    .delete(groups::destroy)
+                    .put(groups::modify),
+            )
+            .route(
+                "/chatrooms/{id}",
+                get(groups::info)
+                    .delete(groups::destroy)
+                    .put(groups::modify),
+            )
+            .route(
+                "/chatgroups/{id}/users",
+                get(groups::members).post(groups::add_many),
+            )
+            .route(
+                "/chatrooms/{id}/users",
+                get(groups::members).post(groups::add_many),
+            )
+            .route("/chatgroups/{id}/invite", post(groups::add_many))
+            .route("/chatgroups/{id}/apply", post(groups::apply))
+            .route("/chatgroups/{id}/quit", delete(groups::quit))
+            .route(
+                "/chatgroups/{id}/users/{usernames}",
+                post(groups::add_one).delete(groups::remove),
+            )
+            .route(
+                "/chatrooms/{id}/users/{usernames}",
+                post(groups::add_one).delete(groups::remove),
+            )
             .layer(middleware::from_fn_with_state(self.clone(), check_app))
             .with_state(self.clone());
         Router::new()

@@ -62,6 +62,9 @@ pub async fn http(
 #[derive(Debug, Clone)]
 pub struct Received {
     pub id: u64,
+    pub ns: i32,
+    /// For MUC metas (group events): the decoded body.
+    pub muc: Option<roam_protocol::pb::MucBody>,
     pub from: String,
     pub from_resource: Option<String>,
     pub to: String,
@@ -157,19 +160,46 @@ impl Device {
         }
     }
 
-    /// Sends a body to `to` and waits for its ack: Ok(server id) or Err((code, reason)).
+    /// Sends a body to user `to` and waits for its ack: Ok(server id) or Err((code, reason)).
     pub async fn send_body(
         &mut self,
         to: &str,
         body: MessageBody,
     ) -> anyhow::Result<Result<(u64, u64), (i32, Option<String>)>> {
+        let to = jid::user(&self.app_key, to, None);
+        self.send_meta(to, NameSpace::Chat, body.encode_to_vec())
+            .await
+    }
+
+    /// Sends a text to a group and waits for its ack.
+    pub async fn send_group_text(
+        &mut self,
+        group: &str,
+        text: &str,
+    ) -> anyhow::Result<Result<(u64, u64), (i32, Option<String>)>> {
+        let mut body = text_body(&self.user, group, text);
+        body.r#type = Some(message_body::Type::Groupchat as i32);
+        let to = jid::conference(&self.app_key, group);
+        self.send_meta(to, NameSpace::Chat, body.encode_to_vec())
+            .await
+    }
+
+    /// Sends a meta and waits for its ack: Ok((server id, time)) or Err((code, reason)).
+    pub async fn send_meta(
+        &mut self,
+        to: Jid,
+        ns: NameSpace,
+        payload: Vec<u8>,
+    ) -> anyhow::Result<Result<(u64, u64), (i32, Option<String>)>> {
         let id = self.next_meta;
         self.next_meta += 1;
+        let ns = ns as i32;
+        let body_bytes = payload;
         let meta = Meta {
             id: Some(id),
-            to: Some(jid::user(&self.app_key, to, None)),
-            ns: Some(NameSpace::Chat as i32),
-            payload: Some(Bytes::from(body.encode_to_vec())),
+            to: Some(to),
+            ns: Some(ns),
+            payload: Some(Bytes::from(body_bytes)),
             ..Default::default()
         };
         self.send_frame(
@@ -208,8 +238,18 @@ impl Device {
         }
     }
 
-    /// UNREAD: the queues the server lists, with counts.
+    /// UNREAD: the queues the server lists (by name), with counts.
     pub async fn unread(&mut self) -> anyhow::Result<Vec<(String, u32)>> {
+        Ok(self
+            .unread_queues()
+            .await?
+            .into_iter()
+            .map(|(q, n)| (q.name.unwrap_or_default(), n))
+            .collect())
+    }
+
+    /// UNREAD: the queues the server lists, as JIDs, with counts.
+    pub async fn unread_queues(&mut self) -> anyhow::Result<Vec<(Jid, u32)>> {
         self.send_frame(ClientFrame::Unread.encode()).await?;
         loop {
             let (cmd, payload) = self.next_frame().await?;
@@ -218,20 +258,26 @@ impl Device {
                 return Ok(dl
                     .unread
                     .into_iter()
-                    .map(|q| {
-                        (
-                            q.queue.and_then(|j| j.name).unwrap_or_default(),
-                            q.n.unwrap_or(0),
-                        )
-                    })
+                    .map(|q| (q.queue.unwrap_or_default(), q.n.unwrap_or(0)))
                     .collect());
             }
         }
     }
 
-    /// Pulls one queue to its end, acking each batch as the SDK does.
+    /// Pulls one user queue to its end, acking each batch as the SDK does.
     pub async fn pull(&mut self, peer: &str) -> anyhow::Result<Vec<Received>> {
-        let queue: Jid = jid::user(&self.app_key, peer, None);
+        let queue = jid::user(&self.app_key, peer, None);
+        self.pull_queue(queue).await
+    }
+
+    /// Pulls a group's queue to its end.
+    pub async fn pull_group(&mut self, group: &str) -> anyhow::Result<Vec<Received>> {
+        let queue = jid::conference(&self.app_key, group);
+        self.pull_queue(queue).await
+    }
+
+    /// Pulls any queue (as named by UNREAD or a NOTICE) to its end.
+    pub async fn pull_queue(&mut self, queue: Jid) -> anyhow::Result<Vec<Received>> {
         let mut key = None;
         let mut out = Vec::new();
         loop {
@@ -264,8 +310,8 @@ impl Device {
     /// Everything the server has for this device: UNREAD, then a pull of every queue.
     pub async fn sync_all(&mut self) -> anyhow::Result<Vec<Received>> {
         let mut out = Vec::new();
-        for (peer, _) in self.unread().await? {
-            out.extend(self.pull(&peer).await?);
+        for (queue, _) in self.unread_queues().await? {
+            out.extend(self.pull_queue(queue).await?);
         }
         Ok(out)
     }
@@ -302,10 +348,21 @@ pub fn text_body(from: &str, to: &str, text: &str) -> MessageBody {
 }
 
 fn decode_meta(m: Meta) -> anyhow::Result<Received> {
-    let body = MessageBody::decode(m.payload.unwrap_or_default())?;
+    let ns = m.ns.unwrap_or(0);
+    let payload = m.payload.unwrap_or_default();
+    let (body, muc) = if ns == NameSpace::Muc as i32 {
+        (
+            MessageBody::default(),
+            Some(roam_protocol::pb::MucBody::decode(payload)?),
+        )
+    } else {
+        (MessageBody::decode(payload)?, None)
+    };
     let from = m.from.unwrap_or_default();
     Ok(Received {
         id: m.id.unwrap_or(0),
+        ns,
+        muc,
         from: from.name.unwrap_or_default(),
         from_resource: from.client_resource,
         to: m.to.and_then(|t| t.name).unwrap_or_default(),

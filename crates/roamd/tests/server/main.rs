@@ -1,6 +1,7 @@
 //! roamd's integration tests: one binary, each test starts a real server on port 0 with a
 //! fresh data dir and talks to it over real sockets (REST and msync).
 mod client;
+mod groups;
 mod messaging;
 mod rest;
 
