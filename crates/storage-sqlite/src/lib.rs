@@ -50,11 +50,15 @@ pub struct Options {
 pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
+    /// Open read connections not in use.
     readers: Mutex<Vec<Connection>>,
+    /// One permit per read connection: a read waits for a free connection rather than
+    /// opening a new one (opening costs far more than a typical read).
+    reading: tokio::sync::Semaphore,
 }
 
-/// Most idle read connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections, and so reads running at once.
+const READERS: usize = 4;
 
 pub(crate) fn engine(e: rusqlite::Error) -> StoreError {
     StoreError::Engine(e.to_string())
@@ -99,6 +103,7 @@ impl SqliteStore {
             path: path.to_owned(),
             writer: Writer::start(conn, ids),
             readers: Mutex::new(Vec::new()),
+            reading: tokio::sync::Semaphore::new(READERS),
         })
     }
 
@@ -108,6 +113,11 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     {
+        let _permit = self
+            .reading
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Engine(e.to_string()))?;
         let conn = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match conn {
             Some(c) => c,
@@ -128,10 +138,10 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Engine(e.to_string()))?;
-        let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
         result.map_err(engine)
     }
 }

@@ -74,6 +74,7 @@ impl Roam {
         for (id, password, nickname) in users {
             parsed.push((UserId::parse(&id)?, Password::parse(&password)?, nickname));
         }
+        let _permit = self.hashing.acquire().await;
         let new_users = spawn_blocking(move || {
             parsed
                 .into_iter()
@@ -103,6 +104,7 @@ impl Roam {
             .await?
             .ok_or(AccountError::InvalidGrant)?;
         let (hash, candidate) = (user.password.clone(), password.to_owned());
+        let _permit = self.hashing.acquire().await;
         let ok = spawn_blocking(move || hash.verify(&candidate))
             .await
             .unwrap_or(false);
@@ -198,6 +200,7 @@ impl Roam {
     ) -> Result<(), AccountError> {
         let id = self.authorize(caller, username)?;
         let password = Password::parse(new_password)?;
+        let _permit = self.hashing.acquire().await;
         let hash = spawn_blocking(move || password.hash())
             .await
             .map_err(|e| AccountError::Store(StoreError::Engine(e.to_string())))?;

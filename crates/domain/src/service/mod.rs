@@ -43,6 +43,10 @@ pub struct Roam {
     policy: Policy,
     /// Makes group and chat room ids.
     ids: IdGenerator,
+    /// Password hashing (argon2: tens of ms of CPU and ~19 MiB each) runs on blocking threads;
+    /// at most half the cores do it at once, so a burst of logins cannot starve everything
+    /// else (storage reads, message sends) of CPU. Logins beyond that wait their turn.
+    hashing: tokio::sync::Semaphore,
 }
 
 impl Roam {
@@ -54,6 +58,9 @@ impl Roam {
     ) -> Roam {
         Roam {
             ids: IdGenerator::new(policy.node),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            ),
             store,
             fanout,
             admin,

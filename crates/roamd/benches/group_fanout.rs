@@ -1,0 +1,176 @@
+//! Group fan-out: time from a group send to the moment every online member has the message
+//! (notice → pull → message in hand), over real WebSockets on loopback, server and all member
+//! devices in one process on this machine.
+//!
+//! Run: `cargo bench -p roamd --bench group_fanout` (optionally `-- MEMBERS ROUNDS`).
+//! Baseline, measured in the same run: the same for a group of 1 member besides the sender.
+//! Prints the median over rounds of the time until the last member has it, and until half have.
+#[path = "../tests/server/client.rs"]
+mod client;
+
+use std::time::{Duration, Instant};
+
+use client::{Device, http};
+use roamd::{Server, config::Config};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+const APP_KEY: &str = "bench#app";
+
+async fn token(addr: std::net::SocketAddr, body: serde_json::Value) -> String {
+    let (s, b) = http(addr, "POST", "/bench/app/token", None, Some(body))
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{b}");
+    b["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Creates `n` member users + a sender, a group of them, logs every member in, and measures
+/// `rounds` sends. Returns per round (time until the last member had it, until half had it).
+async fn run(
+    addr: std::net::SocketAddr,
+    admin: &str,
+    tag: &str,
+    n: usize,
+    rounds: usize,
+) -> Vec<(Duration, Duration)> {
+    let names: Vec<String> = (0..n).map(|i| format!("{tag}m{i}")).collect();
+    let sender = format!("{tag}sender");
+    let all: Vec<_> = names
+        .iter()
+        .chain([&sender])
+        .map(|u| json!({"username": u, "password": "pw"}))
+        .collect();
+    for chunk in all.chunks(60) {
+        let (s, b) = http(
+            addr,
+            "POST",
+            "/bench/app/users",
+            Some(admin),
+            Some(json!(chunk)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 200, "{b}");
+    }
+    let (s, b) = http(
+        addr,
+        "POST",
+        "/bench/app/chatgroups",
+        Some(admin),
+        Some(json!({"groupname": tag, "owner": sender, "maxusers": n + 1, "members": names})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let group = b["data"]["groupid"].as_str().unwrap().to_owned();
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Instant)>();
+    // Logins a few at a time: each password check is ~50 ms of CPU (argon2).
+    use futures::StreamExt;
+    let logins: Vec<Device> = futures::stream::iter(names.iter().cloned())
+        .map(|u| async move {
+            let t = token(
+                addr,
+                json!({"grant_type": "password", "username": u, "password": "pw"}),
+            )
+            .await;
+            let (d, st) = Device::login(addr, APP_KEY, &u, &t, "bench").await.unwrap();
+            assert_eq!(st.0, 0);
+            d
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for mut d in logins {
+        let (tx, group) = (tx.clone(), group.clone());
+        tokio::spawn(async move {
+            for round in 0..rounds {
+                let got = loop {
+                    d.notice().await.unwrap();
+                    let got = d.pull_group(&group).await.unwrap();
+                    if !got.is_empty() {
+                        break got;
+                    }
+                };
+                let _ = tx.send((round, Instant::now()));
+                assert_eq!(got.len(), 1);
+            }
+        });
+    }
+    let t = token(
+        addr,
+        json!({"grant_type": "password", "username": sender, "password": "pw"}),
+    )
+    .await;
+    let (mut s, _) = Device::login(addr, APP_KEY, &sender, &t, "bench")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for round in 0..rounds {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let t0 = Instant::now();
+        s.send_group_text(&group, "to everyone")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut times = Vec::with_capacity(n);
+        while times.len() < n {
+            let (r, at) = rx.recv().await.unwrap();
+            assert_eq!(r, round);
+            times.push(at - t0);
+        }
+        times.sort();
+        out.push((times[n - 1], times[n / 2]));
+    }
+    out
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let members: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_owned(),
+        app_key: APP_KEY.into(),
+        client_id: Some("b".into()),
+        client_secret: Some("b".into()),
+        max_connections: members + 100,
+        ..Config::default()
+    };
+    let server = Server::build(&config).await.unwrap();
+    let addr = server.local_addr();
+    tokio::spawn(server.run(std::future::pending()));
+    let admin = token(
+        addr,
+        json!({"grant_type": "client_credentials", "client_id": "b", "client_secret": "b"}),
+    )
+    .await;
+
+    let base = run(addr, &admin, "base", 1, rounds).await;
+    let big = run(addr, &admin, "big", members, rounds).await;
+    let (b_all, b_half) = (
+        median(base.iter().map(|r| r.0).collect()),
+        median(base.iter().map(|r| r.1).collect()),
+    );
+    let (g_all, g_half) = (
+        median(big.iter().map(|r| r.0).collect()),
+        median(big.iter().map(|r| r.1).collect()),
+    );
+    println!("rounds: {rounds}; baseline (1 member): last {b_all:?}, median member {b_half:?}");
+    println!(
+        "{members} members: last {g_all:?}, median member {g_half:?}; ratio last/baseline {:.1}x",
+        g_all.as_secs_f64() / b_all.as_secs_f64()
+    );
+}
