@@ -246,7 +246,8 @@ impl Session {
 
     /// A group event as the MUC meta the SDK turns into `onGroupEvent` / `onChatroomEvent`:
     /// PRESENCE → memberPresence / membersPresence, ABSENCE → memberAbsence / membersAbsence,
-    /// KICK → removeMember, DESTROY → destroy, ASSIGN_OWNER → changeOwner.
+    /// KICK → removeMember, DESTROY → destroy, ASSIGN_OWNER → changeOwner, and in a user's
+    /// own log DIRECT_JOINED → directJoined (someone added them).
     fn event_meta(&self, m: &StoredMessage) -> Meta {
         use muc_body::Operation;
         let app = self.gw.app_key();
@@ -264,6 +265,12 @@ impl Session {
         let in_own_log = m.to == Target::System;
         let user = |u: &UserId| jid::user(app, u.as_str(), None);
         let (operation, from, to, members) = match (event.op, in_own_log) {
+            (GroupOp::MembersAdded, true) => (
+                Operation::DirectJoined,
+                user(&event.actor),
+                event.users.iter().map(user).collect(),
+                vec![],
+            ),
             (GroupOp::MembersAdded, _) if event.users.len() == 1 => {
                 (Operation::Presence, user(&event.users[0]), vec![], vec![])
             }

@@ -258,6 +258,43 @@ pub async fn joined(
     Ok(Json(body))
 }
 
+/// # `GET /{org}/{app}/chatgroups/user/{username}` (the SDK's `getJoinedGroups` with roles)
+///
+/// The same groups as `joined_chatgroups`, as `entities` with counts and settings.
+pub async fn joined_with_roles(
+    State(rest): State<Arc<Rest>>,
+    Caller(caller): Caller,
+    uri: OriginalUri,
+    Path((_, _, username)): Path<(String, String, String)>,
+    Query(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    let (offset, size) = page(&params)?;
+    let groups = rest
+        .roam
+        .joined_groups(&caller, &username, GroupKind::Group)
+        .await?;
+    let me = username.to_ascii_lowercase();
+    let entities: Vec<Value> = groups
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|g| {
+            json!({
+                "groupId": g.id.as_str(), "name": g.settings.name,
+                "affiliations_count": g.member_count,
+                "permission": if g.owner.as_str() == me { "owner" } else { "member" },
+                "disabled": false, "membersonly": g.settings.approval,
+                "allowinvites": g.settings.allow_invites, "description": g.settings.description,
+                "maxusers": g.settings.max_users, "public": g.settings.public,
+            })
+        })
+        .collect();
+    let mut body = rest.envelope("get", &uri, json!([]));
+    body["entities"] = json!(entities);
+    body["count"] = json!(entities.len());
+    Ok(Json(body))
+}
+
 /// # `GET /{org}/{app}/chatgroups/{id}/users` (and chat rooms)
 pub async fn members(
     State(rest): State<Arc<Rest>>,

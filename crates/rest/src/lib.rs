@@ -73,6 +73,10 @@ impl Rest {
             .route("/messages/chatrooms", post(messages::send))
             .route("/chatgroups", post(groups::create).get(groups::list))
             .route("/publicchatgroups", get(groups::list))
+            .route(
+                "/chatgroups/user/{username}",
+                get(groups::joined_with_roles),
+            )
             .route("/chatrooms", post(groups::create).get(groups::list))
             .route(
                 "/chatgroups/{id}",

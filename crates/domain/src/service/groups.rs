@@ -226,6 +226,11 @@ impl Roam {
             let actor = actor_of(caller, &group);
             self.group_event(&group, GroupOp::MembersAdded, &actor, added.clone())
                 .await?;
+            // Each added user is also told in their own log that someone else added them.
+            for u in added.iter().filter(|u| **u != actor) {
+                self.user_event(u, &group, GroupOp::MembersAdded, &actor, vec![u.clone()])
+                    .await?;
+            }
         }
         Ok(added)
     }

@@ -92,8 +92,9 @@ async fn membership_changes_are_events_and_removed_members_are_refused() {
     let alice_token = app.token("alice").await;
     let g = create_group(&app, &alice_token, None, &["bob"]).await;
     let mut bob = app.device("bob", "b").await;
+    let mut carol = app.device("carol", "c").await;
 
-    // alice adds carol: bob sees carol's presence; carol sees only what follows her joining.
+    // alice adds carol: bob sees carol's presence; carol is told she was added.
     let (s, b) = http(
         app.addr,
         "POST",
@@ -108,6 +109,12 @@ async fn membership_changes_are_events_and_removed_members_are_refused() {
     let muc = got.iter().find_map(|m| m.muc.clone()).expect("a MUC event");
     assert_eq!(muc.operation, Some(Operation::Presence as i32));
     assert_eq!(muc.from.and_then(|j| j.name).as_deref(), Some("carol"));
+    let got = carol.sync_all().await.unwrap();
+    let ops: Vec<_> = got
+        .iter()
+        .filter_map(|m| m.muc.as_ref().and_then(|b| b.operation))
+        .collect();
+    assert!(ops.contains(&(Operation::DirectJoined as i32)), "{ops:?}");
 
     // Members list, owner first.
     let (s, b) = http(
