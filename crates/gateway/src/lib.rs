@@ -37,6 +37,12 @@ pub struct Limits {
     pub max_devices: usize,
     /// Most WebSocket connections at once; more wait for a free slot before the upgrade.
     pub max_connections: usize,
+    /// A connection that has not logged in this long after opening is closed.
+    pub login_timeout: std::time::Duration,
+    /// A connection silent this long (no frame, not even a pong to the server's pings) is
+    /// closed: a phone that lost its network never says goodbye, and its device slot must
+    /// free up.
+    pub idle_timeout: std::time::Duration,
 }
 
 /// What every connection shares.

@@ -3,7 +3,10 @@
 //! [`Session::handle`] turns one client frame into the frames to send back; it knows no socket,
 //! so its logic is testable alone. [`serve`] drives a socket: it reads frames, writes answers,
 //! and forwards the hub's pushes (notices, kicks) between requests.
-use std::sync::Arc;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
@@ -481,34 +484,61 @@ impl Session {
     }
 }
 
-/// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, or the
-/// server shuts down.
+/// How often a connection's liveness is checked.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, goes
+/// silent, or the server shuts down.
 pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
     let mut shutdown = gw.shutdown.clone();
     let (mut sink, mut stream) = socket.split();
     let mut session = Session::new(gw);
+    let limits = session.gw.limits.clone();
+    let opened = Instant::now();
+    let mut last_heard = Instant::now();
+    let mut last_ping = Instant::now();
+    let mut check =
+        tokio::time::interval_at(tokio::time::Instant::now() + CHECK_EVERY, CHECK_EVERY);
     loop {
-        let outgoing: Vec<Vec<u8>>;
+        let outgoing: Vec<Message>;
         let mut close = false;
         tokio::select! {
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Binary(frame))) => {
-                    let (out, next) = session.handle(&frame).await;
-                    outgoing = out;
-                    close = next == Next::Close;
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Binary(frame))) => {
+                        let (out, next) = session.handle(&frame).await;
+                        outgoing = out.into_iter().map(|f| Message::Binary(f.into())).collect();
+                        close = next == Next::Close;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    // Text frames are not msync (web SDKs send binary); close, as for any breach.
+                    Some(Ok(Message::Text(_) | Message::Close(_))) | Some(Err(_)) | None => break,
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                // Text frames are not msync (web SDKs send binary); close, as for any breach.
-                Some(Ok(Message::Text(_) | Message::Close(_))) | Some(Err(_)) | None => break,
             },
             push = session.next_push() => match push.and_then(|p| session.on_push(p)) {
-                Some(frame) => outgoing = vec![frame],
+                Some(frame) => outgoing = vec![Message::Binary(frame.into())],
                 None => break,
+            },
+            _ = check.tick() => {
+                let silent = last_heard.elapsed() > limits.idle_timeout;
+                let never_logged_in = session.online.is_none() && opened.elapsed() > limits.login_timeout;
+                if silent || never_logged_in {
+                    tracing::debug!(silent, never_logged_in, "closing a dead connection");
+                    break;
+                }
+                // Ping what has been quiet for a third of the limit: browsers answer by
+                // themselves, so a live client is heard from well before the limit.
+                if last_heard.elapsed() < limits.idle_timeout / 3 || last_ping.elapsed() < limits.idle_timeout / 3 {
+                    continue;
+                }
+                last_ping = Instant::now();
+                outgoing = vec![Message::Ping(Default::default())];
             },
             _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break,
         }
-        for frame in outgoing {
-            if sink.send(Message::Binary(frame.into())).await.is_err() {
+        for message in outgoing {
+            if sink.send(message).await.is_err() {
                 return;
             }
         }

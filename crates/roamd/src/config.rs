@@ -32,6 +32,11 @@ pub struct Config {
     pub max_connections: usize,
     /// Lifetime of issued tokens, in seconds (default 60 days).
     pub token_ttl_secs: u64,
+    /// Seconds a new WebSocket connection has to log in before it is closed.
+    pub login_timeout_secs: u64,
+    /// Seconds of silence (no frame, no pong to the server's pings) after which a WebSocket
+    /// connection is considered dead and closed. The SDK's own heartbeat is 30 s.
+    pub idle_timeout_secs: u64,
     /// SQLite fsync policy: `full` (fsync per commit; nothing acked is lost on power loss) or
     /// `normal` (survives process crashes; faster).
     pub sqlite_synchronous: String,
@@ -51,6 +56,8 @@ impl Default for Config {
             max_devices: 10,
             max_connections: 10_000,
             token_ttl_secs: 60 * 24 * 3600,
+            login_timeout_secs: 10,
+            idle_timeout_secs: 95,
             sqlite_synchronous: "full".into(),
             node_id: 0,
         }

@@ -57,6 +57,8 @@ impl Server {
             Limits {
                 max_devices: config.max_devices,
                 max_connections: config.max_connections,
+                login_timeout: Duration::from_secs(config.login_timeout_secs),
+                idle_timeout: Duration::from_secs(config.idle_timeout_secs),
             },
             stopped,
         );

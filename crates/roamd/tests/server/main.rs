@@ -20,6 +20,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub admin_token: String,
     dir: tempfile::TempDir,
+    tune: fn(&mut Config),
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -38,12 +39,15 @@ fn config(dir: &Path) -> Config {
 
 async fn start(
     dir: &Path,
+    tune: fn(&mut Config),
 ) -> (
     SocketAddr,
     oneshot::Sender<()>,
     JoinHandle<anyhow::Result<()>>,
 ) {
-    let server = Server::build(&config(dir)).await.expect("server builds");
+    let mut config = config(dir);
+    tune(&mut config);
+    let server = Server::build(&config).await.expect("server builds");
     let addr = server.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async {
@@ -54,12 +58,18 @@ async fn start(
 
 /// Starts roamd on a free port with a fresh data dir and takes an admin token.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with some configuration changed.
+pub async fn spawn_app_with(tune: fn(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (addr, stop, task) = start(dir.path()).await;
+    let (addr, stop, task) = start(dir.path(), tune).await;
     let mut app = TestApp {
         addr,
         admin_token: String::new(),
         dir,
+        tune,
         stop: Some(stop),
         task: Some(task),
     };
@@ -86,7 +96,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.stop.take().unwrap().send(()).unwrap();
         self.task.take().unwrap().await.unwrap().unwrap();
-        let (addr, stop, task) = start(self.dir.path()).await;
+        let (addr, stop, task) = start(self.dir.path(), self.tune).await;
         self.addr = addr;
         self.stop = Some(stop);
         self.task = Some(task);

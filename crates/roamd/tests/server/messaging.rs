@@ -3,7 +3,7 @@ use futures::SinkExt;
 use roam_protocol::pb::{MessageBody, message_body};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{APP_KEY, client::Device, client::text_body, spawn_app};
+use crate::{APP_KEY, client::Device, client::text_body, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn login_errors_use_the_sdk_statuses() {
@@ -234,4 +234,46 @@ async fn garbage_and_oversized_frames_close_only_that_connection() {
     let mut a = app.device("alice", "a4").await;
     let id = a.send_text("bob", "ok").await.unwrap();
     assert_eq!(bob.pull("alice").await.unwrap()[0].id, id);
+}
+
+#[tokio::test]
+async fn silent_and_never_logged_in_connections_are_closed() {
+    let app = spawn_app_with(|c| {
+        c.login_timeout_secs = 1;
+        c.idle_timeout_secs = 3;
+    })
+    .await;
+    app.users(&["alice"]).await;
+    // Opens a socket and never logs in.
+    let (mut lurker, _) = tokio_tungstenite::connect_async(format!("ws://{}/websocket", app.addr))
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(4), async {
+        use futures::StreamExt;
+        while let Some(Ok(m)) = lurker.next().await {
+            if m.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "a connection that never logged in stays open"
+    );
+
+    // A logged-in device that keeps talking (the SDK's heartbeat) stays; one that goes
+    // silent (reads nothing, so answers no ping) is closed.
+    let mut alive = app.device("alice", "alive").await;
+    let quiet = app.device("alice", "quiet").await;
+    for _ in 0..5 {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        assert_eq!(
+            alive.unread().await.unwrap(),
+            vec![],
+            "a device that talks is kept"
+        );
+    }
+    let mut quiet = quiet;
+    assert!(quiet.closed().await, "a silent device is closed");
 }
