@@ -15,11 +15,7 @@ pub struct InvalidGroupId(pub String);
 
 impl GroupId {
     pub fn parse(raw: &str) -> Result<GroupId, InvalidGroupId> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 64
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        let ok = crate::is_legal_id(raw);
         if ok {
             Ok(GroupId(raw.to_owned()))
         } else {

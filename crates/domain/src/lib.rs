@@ -21,6 +21,15 @@ pub mod service;
 pub mod store;
 pub mod user;
 
+/// Easemob's rule for ids (users, groups): 1..=64 of ASCII letters, digits, `_`, `-`, `.`.
+pub(crate) fn is_legal_id(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
 /// Milliseconds since the Unix epoch, from the system clock.
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

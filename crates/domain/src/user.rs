@@ -16,11 +16,7 @@ pub struct InvalidUserId(pub String);
 
 impl UserId {
     pub fn parse(raw: &str) -> Result<UserId, InvalidUserId> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 64
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        let ok = crate::is_legal_id(raw);
         if ok {
             Ok(UserId(raw.to_ascii_lowercase()))
         } else {

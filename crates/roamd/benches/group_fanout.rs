@@ -8,22 +8,14 @@
 #[path = "../tests/server/client.rs"]
 mod client;
 
+mod harness;
+
 use std::time::{Duration, Instant};
 
 use client::{Device, http};
-use roamd::{Server, config::Config};
+use harness::{APP_KEY, admin_token, median, register, start, user_token};
 use serde_json::json;
 use tokio::sync::mpsc;
-
-const APP_KEY: &str = "bench#app";
-
-async fn token(addr: std::net::SocketAddr, body: serde_json::Value) -> String {
-    let (s, b) = http(addr, "POST", "/bench/app/token", None, Some(body))
-        .await
-        .unwrap();
-    assert_eq!(s, 200, "{b}");
-    b["access_token"].as_str().unwrap().to_owned()
-}
 
 /// Creates `n` member users + a sender, a group of them, logs every member in, and measures
 /// `rounds` sends. Returns per round (time until the last member had it, until half had it).
@@ -36,23 +28,8 @@ async fn run(
 ) -> Vec<(Duration, Duration)> {
     let names: Vec<String> = (0..n).map(|i| format!("{tag}m{i}")).collect();
     let sender = format!("{tag}sender");
-    let all: Vec<_> = names
-        .iter()
-        .chain([&sender])
-        .map(|u| json!({"username": u, "password": "pw"}))
-        .collect();
-    for chunk in all.chunks(60) {
-        let (s, b) = http(
-            addr,
-            "POST",
-            "/bench/app/users",
-            Some(admin),
-            Some(json!(chunk)),
-        )
-        .await
-        .unwrap();
-        assert_eq!(s, 200, "{b}");
-    }
+    register(addr, admin, &names).await;
+    register(addr, admin, std::slice::from_ref(&sender)).await;
     let (s, b) = http(
         addr,
         "POST",
@@ -70,11 +47,7 @@ async fn run(
     use futures::StreamExt;
     let logins: Vec<Device> = futures::stream::iter(names.iter().cloned())
         .map(|u| async move {
-            let t = token(
-                addr,
-                json!({"grant_type": "password", "username": u, "password": "pw"}),
-            )
-            .await;
+            let t = user_token(addr, &u).await;
             let (d, st) = Device::login(addr, APP_KEY, &u, &t, "bench").await.unwrap();
             assert_eq!(st.0, 0);
             d
@@ -98,11 +71,7 @@ async fn run(
             }
         });
     }
-    let t = token(
-        addr,
-        json!({"grant_type": "password", "username": sender, "password": "pw"}),
-    )
-    .await;
+    let t = user_token(addr, &sender).await;
     let (mut s, _) = Device::login(addr, APP_KEY, &sender, &t, "bench")
         .await
         .unwrap();
@@ -126,11 +95,6 @@ async fn run(
     out
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args()
@@ -139,24 +103,9 @@ async fn main() {
         .collect();
     let members: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let rounds: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(7);
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_owned(),
-        app_key: APP_KEY.into(),
-        client_id: Some("b".into()),
-        client_secret: Some("b".into()),
-        max_connections: members + 100,
-        ..Config::default()
-    };
-    let server = Server::build(&config).await.unwrap();
-    let addr = server.local_addr();
-    tokio::spawn(server.run(std::future::pending()));
-    let admin = token(
-        addr,
-        json!({"grant_type": "client_credentials", "client_id": "b", "client_secret": "b"}),
-    )
-    .await;
+    let server = start(|c| c.max_connections = members + 100).await;
+    let addr = server.addr;
+    let admin = admin_token(addr).await;
 
     let base = run(addr, &admin, "base", 1, rounds).await;
     let big = run(addr, &admin, "big", members, rounds).await;

@@ -349,31 +349,28 @@ impl Roam {
         actor: &UserId,
         users: Vec<UserId>,
     ) -> Result<(), GroupError> {
-        let event = GroupEvent {
-            op,
-            group: group.id.clone(),
-            kind: group.kind,
-            actor: actor.clone(),
-            users,
-        };
-        let stored = self
-            .store
-            .append(NewMessage {
-                from: actor.clone(),
-                from_resource: server_resource(),
-                to: Target::Group(group.id.clone()),
-                kind: MessageKind::GroupEvent,
-                payload: Bytes::from(event.encode()),
-            })
-            .await?;
-        self.signal(&stored).await;
-        Ok(())
+        let to = Target::Group(group.id.clone());
+        self.record_event(actor, to, group, op, actor, users).await
     }
 
     /// An event only `user` sees: one row in their own log.
     async fn user_event(
         &self,
         user: &UserId,
+        group: &Group,
+        op: GroupOp,
+        actor: &UserId,
+        users: Vec<UserId>,
+    ) -> Result<(), GroupError> {
+        self.record_event(user, Target::System, group, op, actor, users)
+            .await
+    }
+
+    /// Stores an event as a message from `from` to `to`, then signals who is owed it.
+    async fn record_event(
+        &self,
+        from: &UserId,
+        to: Target,
         group: &Group,
         op: GroupOp,
         actor: &UserId,
@@ -389,9 +386,9 @@ impl Roam {
         let stored = self
             .store
             .append(NewMessage {
-                from: user.clone(),
+                from: from.clone(),
                 from_resource: server_resource(),
-                to: Target::System,
+                to,
                 kind: MessageKind::GroupEvent,
                 payload: Bytes::from(event.encode()),
             })
