@@ -55,6 +55,7 @@ const EVENTS = [
   'onChannelMessage', 'onReadMessage', 'onDeliveredMessage', 'onReceivedMessage',
   'onOfflineMessageSyncStart', 'onOfflineMessageSyncFinish', 'onMultiDeviceEvent',
   'onMessage', 'onTokenWillExpire', 'onTokenExpired',
+  'onGroupEvent', 'onChatroomEvent', 'onGroupChange', 'onChatroomChange',
 ];
 
 // Make any SDK value safe for process.send (JSON): bigint/Long -> string, drop functions and cycles.
@@ -78,7 +79,7 @@ function plain(v) {
 
 function errorOf(e) {
   if (e && typeof e === 'object' && ('type' in e || 'message' in e)) {
-    return plain({ type: e.type, message: e.message, data: e.data, stack: e instanceof Error ? e.stack : undefined });
+    return plain({ type: e.type, message: e.message, data: e.data, extraInfo: e.extraInfo, stack: e instanceof Error ? e.stack : undefined });
   }
   return { message: String(e) };
 }
@@ -107,6 +108,16 @@ const ops = {
     if (r && typeof r.then === 'function') await r;
     return true;
   },
+  // conn[method](arg): any SDK API that takes one argument and returns a value or a promise
+  // (createGroup, getGroupInfo, joinChatRoom, ...). Resolves with the SDK's result (made plain).
+  async invoke({ method, arg }) {
+    if (!conn) throw new Error('init first');
+    if (typeof conn[method] !== 'function') throw new Error(`conn.${method} is not a function in this SDK`);
+    return plain(await conn[method](arg));
+  },
+  // Whether the SDK has a method (e.g. createGroupVNext), and the SDK's own error-code table.
+  async hasMethod({ method }) { return !!conn && typeof conn[method] === 'function'; },
+  async statusCode() { return plain(EC.statusCode); },
   async info() {
     return { resource: conn && conn.clientResource, isOpened: conn && typeof conn.isOpened === 'function' ? conn.isOpened() : undefined };
   },

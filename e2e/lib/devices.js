@@ -96,6 +96,15 @@ class Device {
 
   async close() { return this.call('close', {}, 5000); }
 
+  // conn[method](arg) in the device process (the SDK's REST/msync APIs: groups, chat rooms, ...).
+  // By default 12 s: before the SDK's own 15 s request timeout would reconnect the socket.
+  invoke(method, arg, timeoutMs = 12000) { return this.call('invoke', { method, arg }, timeoutMs); }
+
+  hasMethod(method) { return this.call('hasMethod', { method }); }
+
+  // The SDK's error-code table (EC.statusCode), e.g. {GROUP_NOT_JOINED: 602, ...}.
+  statusCode() { return this.call('statusCode', {}); }
+
   // Close the SDK connection (LOGOUT + socket close) then end the process.
   async shutdown() {
     if (this.exited) return;

@@ -38,9 +38,15 @@ impl Target {
     }
 }
 
+/// The bare id, as the wire names it (`alice`, `1234`); the event log shows as `system`.
+/// (Storage uses [`Target::encode`], which tells users and groups apart.)
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.encode())
+        match self {
+            Target::User(u) => f.write_str(u.as_str()),
+            Target::Group(g) => f.write_str(g.as_str()),
+            Target::System => f.write_str("system"),
+        }
     }
 }
 
@@ -70,6 +76,11 @@ mod tests {
             assert_eq!(Target::decode(&t.encode()), Some(t));
         }
         assert_eq!(Target::decode("g:"), None);
+        // The wire form is the bare id.
+        assert_eq!(
+            Target::Group(GroupId::parse("12").unwrap()).to_string(),
+            "12"
+        );
         assert_eq!(Target::decode("a b"), None);
     }
 }

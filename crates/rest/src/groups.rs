@@ -336,7 +336,31 @@ pub async fn add_one(
     Ok(Json(rest.envelope("post", &uri, data)))
 }
 
-/// # `POST /{org}/{app}/chatgroups/{id}/users` and `…/invite` (and chat rooms)
+/// # `POST /{org}/{app}/chatgroups/{id}/invite` (the SDK's `inviteUsersToGroup`)
+///
+/// Answers one result per invited user, as the SDK's types declare.
+pub async fn invite(
+    State(rest): State<Arc<Rest>>,
+    Caller(caller): Caller,
+    uri: OriginalUri,
+    Path((_, _, id)): Path<(String, String, String)>,
+    JsonBody(b): JsonBody<UsernamesBody>,
+) -> Result<Json<Value>, ApiError> {
+    if b.usernames.is_empty() || b.usernames.len() > 60 {
+        return Err(ApiError::IllegalArgument("usernames: 1 to 60 users".into()));
+    }
+    rest.roam
+        .add_group_members(&caller, &id, &b.usernames)
+        .await?;
+    let data: Vec<Value> = b
+        .usernames
+        .iter()
+        .map(|u| json!({ "action": "invite", "id": id, "result": true, "user": u.to_ascii_lowercase() }))
+        .collect();
+    Ok(Json(rest.envelope("post", &uri, json!(data))))
+}
+
+/// # `POST /{org}/{app}/chatgroups/{id}/users` (and chat rooms)
 pub async fn add_many(
     State(rest): State<Arc<Rest>>,
     Caller(caller): Caller,

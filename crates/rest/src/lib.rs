@@ -98,7 +98,7 @@ impl Rest {
                 "/chatrooms/{id}/users",
                 get(groups::members).post(groups::add_many),
             )
-            .route("/chatgroups/{id}/invite", post(groups::add_many))
+            .route("/chatgroups/{id}/invite", post(groups::invite))
             .route("/chatgroups/{id}/apply", post(groups::apply))
             .route("/chatgroups/{id}/quit", delete(groups::quit))
             .route(

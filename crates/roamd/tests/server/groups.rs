@@ -55,6 +55,11 @@ async fn group_chat_reaches_members_online_and_offline_once() {
         (1, id, "alice", g.as_str())
     );
     assert_eq!(got[0].text(), Some("hello group"));
+    // The SDK reports `to` from the body: it must be the bare group id.
+    assert_eq!(
+        got[0].body.to.as_ref().and_then(|j| j.name.as_deref()),
+        Some(g.as_str())
+    );
     assert!(
         alice.pull_group(&g).await.unwrap().is_empty(),
         "not echoed to the sender"
