@@ -229,11 +229,10 @@ pub async fn joined(
     Path((_, _, username)): Path<(String, String, String)>,
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
-    let kind = kind_of(&uri);
     let kind = if uri.0.path().ends_with("joined_chatrooms") {
         GroupKind::ChatRoom
     } else {
-        kind
+        GroupKind::Group
     };
     let (offset, size) = page(&params)?;
     let groups = rest.roam.joined_groups(&caller, &username, kind).await?;
