@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`user`], [`device`], [`group`], [`conversation`], [`message`], [`id`], [`auth`]: domain types that parse at the edge
 //!   (`UserId::parse`), so nothing inside handles a bare `String`.
+//! - [`roaming`]: the conversation list and history kept per user (pins, marks, deletes).
 //! - [`store`]: the [`store::Store`] trait that storage engines implement, and its error.
 //! - [`fanout`]: the [`fanout::Fanout`] trait through which use-cases reach online devices.
 //! - [`service`]: the use-cases ([`service::Roam`]), the only place that combines store and fan-out.
@@ -17,6 +18,7 @@ pub mod fanout;
 pub mod group;
 pub mod id;
 pub mod message;
+pub mod roaming;
 pub mod service;
 pub mod store;
 pub mod user;

@@ -18,6 +18,9 @@ pub enum MessageKind {
     /// A group event (member joined or left, …) shown to every member through the group's
     /// queue: one stored copy, whatever the group's size.
     GroupEvent = 4,
+    /// A multi-device event in a user's own log (a conversation pinned, deleted, marked; messages
+    /// deleted): the user's other devices apply it, including those that were away.
+    ConversationEvent = 5,
 }
 
 impl MessageKind {
@@ -28,6 +31,7 @@ impl MessageKind {
             2 => MessageKind::DeliverAck,
             3 => MessageKind::ChannelAck,
             4 => MessageKind::GroupEvent,
+            5 => MessageKind::ConversationEvent,
             _ => return None,
         })
     }
@@ -49,6 +53,14 @@ pub struct NewMessage {
     /// The wire body (the SDK's `MessageBody`), kept verbatim: the server does not need to
     /// understand a message to store and relay it.
     pub payload: Bytes,
+    /// The body's type as Easemob names it (`txt`, `img`, `custom`, …; empty for control
+    /// messages): history filters on it.
+    pub content_type: String,
+    /// Whether this message is conversation activity: it moves the conversation up its users'
+    /// lists, becomes its `lastMessage` and counts as unread. The service decides (chat
+    /// messages from devices are; acks, events and by default REST messages are not), so
+    /// transports leave it `false`.
+    pub activity: bool,
 }
 
 /// A message as stored: its conversation position and its server id and time.
@@ -63,4 +75,6 @@ pub struct StoredMessage {
     pub kind: MessageKind,
     pub timestamp_ms: u64,
     pub payload: Bytes,
+    /// See [`NewMessage::activity`].
+    pub activity: bool,
 }

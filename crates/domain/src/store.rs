@@ -9,7 +9,9 @@ use crate::{
     conversation::Target,
     device::{Device, Resource},
     group::{Group, GroupId, GroupKind, Member, NewGroup},
+    id::MessageId,
     message::{NewMessage, StoredMessage},
+    roaming::{HistoryPage, HistoryQuery, ListPage, ListQuery, Mark, Removal},
     user::{NewUser, PasswordHash, User, UserId},
 };
 
@@ -27,6 +29,15 @@ pub enum StoreError {
     /// Adding the members would exceed the group's `max_users`.
     #[error("group {0} is full")]
     GroupFull(GroupId),
+    /// The user has no such conversation (single chat or group) to act on.
+    #[error("conversation with {0} not found")]
+    ConversationNotFound(Target),
+    /// The user has this many conversations pinned already.
+    #[error("at most {0} conversations can be pinned")]
+    PinLimit(usize),
+    /// A message id given as a position is not in the conversation.
+    #[error("message {} not found in this conversation", .0.0)]
+    MessageNotFound(MessageId),
     /// The engine failed (I/O, corruption, a bug); the message says where.
     #[error("storage failure: {0}")]
     Engine(String),
@@ -120,4 +131,54 @@ pub trait Store: Send + Sync + 'static {
     async fn set_owner(&self, id: &GroupId, user: &UserId) -> Result<(), StoreError>;
     /// Removes a group and its members; its messages stay for history.
     async fn delete_group(&self, id: &GroupId) -> Result<bool, StoreError>;
+
+    /// A page of `user`'s conversation list: single chats and groups, never chat rooms.
+    /// Current as of the last acked write.
+    async fn conversations(&self, user: &UserId, query: &ListQuery)
+    -> Result<ListPage, StoreError>;
+    /// Pins (answering the pin time) or unpins `user`'s conversation with `target`.
+    /// [`StoreError::PinLimit`] when `max_pinned` are pinned already;
+    /// [`StoreError::ConversationNotFound`] when there is no such conversation.
+    async fn pin(
+        &self,
+        user: &UserId,
+        target: &Target,
+        pinned: bool,
+        max_pinned: usize,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Puts `mark` on (or takes it off) conversations; answers the targets `user` has no
+    /// conversation with (left untouched).
+    async fn mark(
+        &self,
+        user: &UserId,
+        targets: Vec<Target>,
+        mark: Mark,
+        on: bool,
+    ) -> Result<Vec<Target>, StoreError>;
+    /// A page of one conversation's history as `user` sees it (from their join or clear
+    /// point, without what they deleted; chat messages only). `None` when the user has no
+    /// side of it (for a group or chat room: not a member).
+    async fn history(
+        &self,
+        user: &UserId,
+        query: &HistoryQuery,
+    ) -> Result<Option<HistoryPage>, StoreError>;
+    /// Hides messages of the conversation with `target` from `user` only. False when the user
+    /// has no such conversation.
+    async fn remove_messages(
+        &self,
+        user: &UserId,
+        target: &Target,
+        removal: Removal,
+    ) -> Result<bool, StoreError>;
+    /// Takes the conversation off `user`'s list (unpinned, unmarked, read); with
+    /// `with_history` also hides everything in it up to now. A later message brings it back.
+    async fn delete_conversation(
+        &self,
+        user: &UserId,
+        target: &Target,
+        with_history: bool,
+    ) -> Result<bool, StoreError>;
+    /// Deletes every single and group conversation of `user` with its history; answers them.
+    async fn delete_all_conversations(&self, user: &UserId) -> Result<Vec<Target>, StoreError>;
 }

@@ -20,6 +20,7 @@ use roam_domain::service::Roam;
 use tokio::sync::{Semaphore, watch};
 
 pub mod hub;
+mod notify;
 pub mod session;
 
 pub use hub::Hub;

@@ -19,11 +19,12 @@ use roam_domain::{
     group::{GroupEvent, GroupId, GroupKind, GroupOp},
     message::{MessageKind, NewMessage, StoredMessage},
     now_ms,
+    roaming::ConversationEvent,
     service::{AuthError, GroupError, SendError},
     user::UserId,
 };
 use roam_protocol::{
-    jid,
+    jid, message_json,
     msync::{self, ClientFrame},
     pb::{
         CommSyncUl, Jid, MessageBody, Meta, MucBody, Provision, message_body, meta::NameSpace,
@@ -34,6 +35,7 @@ use roam_protocol::{
 use crate::{
     Gateway, MAX_TEXT,
     hub::{Push, Registration},
+    notify,
 };
 
 /// What the socket loop does after a frame was handled.
@@ -233,8 +235,10 @@ impl Session {
     }
 
     fn meta_of(&self, m: &StoredMessage) -> Meta {
-        if m.kind == MessageKind::GroupEvent {
-            return self.event_meta(m);
+        match m.kind {
+            MessageKind::GroupEvent => return self.event_meta(m),
+            MessageKind::ConversationEvent => return self.notify_meta(m),
+            _ => {}
         }
         Meta {
             id: Some(m.id.0),
@@ -328,6 +332,28 @@ impl Session {
         }
     }
 
+    /// A conversation event from the user's own log as the NOTIFY meta the SDK turns into
+    /// `onMultiDeviceEvent` (pinnedConversation, deleteConversation, deleteRoaming, …).
+    fn notify_meta(&self, m: &StoredMessage) -> Meta {
+        let me = self.user_jid(&m.from, None);
+        let payload = std::str::from_utf8(&m.payload)
+            .ok()
+            .and_then(ConversationEvent::decode)
+            .map(|e| notify::payload(&e, &m.from, &m.from_resource, m.timestamp_ms));
+        if payload.is_none() {
+            tracing::warn!(id = m.id.0, "undecodable conversation event");
+        }
+        Meta {
+            id: Some(m.id.0),
+            from: Some(me.clone()),
+            to: Some(me),
+            timestamp: Some(m.timestamp_ms),
+            ns: Some(NameSpace::Notify as i32),
+            payload: Some(Bytes::from(payload.unwrap_or_else(|| b"{}".to_vec()))),
+            ..Default::default()
+        }
+    }
+
     /// A meta the client sends: a message or an ack (CHAT), or something not served yet.
     async fn send(&self, meta: Meta) -> Option<Vec<u8>> {
         let meta_id = meta.id.unwrap_or(0);
@@ -408,7 +434,9 @@ impl Session {
             from_resource: online.device.resource.clone(),
             to,
             kind,
+            content_type: message_json::content_type(&body).to_owned(),
             payload: Bytes::from(body.encode_to_vec()),
+            activity: false,
         };
         match self.gw.roam.send(message).await {
             Ok(stored) => Some(msync::send_ack(meta_id, stored.id.0, stored.timestamp_ms)),

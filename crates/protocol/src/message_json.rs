@@ -71,6 +71,34 @@ pub fn ext_to_wire(ext: &Map<String, Value>) -> Vec<KeyValue> {
         .collect()
 }
 
+/// The inverse of [`ext_to_wire`]: STRING → string, BOOL → bool, the integer types → number,
+/// FLOAT/DOUBLE → number, JSON_STRING → the parsed JSON (the string itself if it does not
+/// parse). Entries without a key or a value are skipped.
+pub fn ext_from_wire(ext: &[KeyValue]) -> Map<String, Value> {
+    ext.iter()
+        .filter_map(|kv| {
+            let key = kv.key.clone()?;
+            let value = kv.value.as_ref()?;
+            let ty = kv.r#type.and_then(|t| ValueType::try_from(t).ok());
+            let json = match (ty, value) {
+                (Some(ValueType::Bool), key_value::Value::VarintValue(i)) => Value::Bool(*i != 0),
+                (Some(ValueType::JsonString), key_value::Value::StringValue(s)) => {
+                    serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))
+                }
+                (_, key_value::Value::VarintValue(i)) => Value::from(*i),
+                (_, key_value::Value::FloatValue(f)) => float(f64::from(*f)),
+                (_, key_value::Value::DoubleValue(d)) => float(*d),
+                (_, key_value::Value::StringValue(s)) => Value::String(s.clone()),
+            };
+            Some((key, json))
+        })
+        .collect()
+}
+
+fn float(f: f64) -> Value {
+    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+}
+
 /// Builds the wire body of a REST message of `msg_type` (`txt`, `cmd`, `custom`, `loc`, `img`,
 /// `audio`, `video`, `file`) with its `body` object and optional `ext`.
 pub fn body_from_rest(
@@ -158,6 +186,139 @@ pub fn body_from_rest(
     })
 }
 
+/// The Easemob message type name (`txt`, `img`, `video`, `loc`, `audio`, `file`, `cmd`,
+/// `custom`, `combine`) of the first content of `body`; `""` if it has no contents or an
+/// unknown content type.
+pub fn content_type(body: &MessageBody) -> &'static str {
+    body.contents.first().map_or("", content_name)
+}
+
+fn content_name(c: &Content) -> &'static str {
+    match content::Type::try_from(c.r#type.unwrap_or_default()) {
+        Ok(content::Type::Text) => "txt",
+        Ok(content::Type::Image) => "img",
+        Ok(content::Type::Video) => "video",
+        Ok(content::Type::Location) => "loc",
+        Ok(content::Type::Voice) => "audio",
+        Ok(content::Type::File) => "file",
+        Ok(content::Type::Command) => "cmd",
+        Ok(content::Type::Custom) => "custom",
+        Ok(content::Type::Combine) => "combine",
+        Err(_) => "",
+    }
+}
+
+fn sub_type_name(sub: i32) -> Value {
+    match content::SubType::try_from(sub) {
+        Ok(content::SubType::Combine) => Value::from("sub_combine"),
+        Ok(content::SubType::Gif) => Value::from("sub_gif"),
+        Ok(content::SubType::SubStream) => Value::from("sub_stream"),
+        Err(_) => Value::from(sub),
+    }
+}
+
+fn content_to_rest(c: &Content) -> Value {
+    let name = content_name(c);
+    let mut out = Map::new();
+    out.insert("type".into(), Value::from(name));
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            out.insert(key.into(), value);
+        }
+    };
+    let string = |s: &Option<String>| s.clone().map(Value::String);
+    match name {
+        "txt" => {
+            put("msg", Some(Value::from(c.text.clone().unwrap_or_default())));
+            put("subType", c.sub_type.map(sub_type_name));
+        }
+        "img" => {
+            let size = c.size.unwrap_or_default();
+            put(
+                "url",
+                Some(Value::from(c.remote_path.clone().unwrap_or_default())),
+            );
+            put("secret", string(&c.secret_key));
+            put(
+                "size",
+                Some(serde_json::json!({
+                    "width": float(size.width.unwrap_or_default()),
+                    "height": float(size.height.unwrap_or_default()),
+                })),
+            );
+            put("file_length", c.file_length.map(Value::from));
+            put("filename", string(&c.display_name));
+            put("subType", c.sub_type.map(sub_type_name));
+        }
+        "video" | "audio" | "file" => {
+            put(
+                "url",
+                Some(Value::from(c.remote_path.clone().unwrap_or_default())),
+            );
+            put("secret", string(&c.secret_key));
+            put("filename", string(&c.display_name));
+            put("length", c.duration.map(Value::from));
+            put("file_length", c.file_length.map(Value::from));
+        }
+        "loc" => {
+            put(
+                "addr",
+                Some(Value::from(c.address.clone().unwrap_or_default())),
+            );
+            put("lat", Some(float(c.latitude.unwrap_or_default())));
+            put("lng", Some(float(c.longitude.unwrap_or_default())));
+            put("buildingName", string(&c.building_name));
+        }
+        "cmd" => put(
+            "action",
+            Some(Value::from(c.action.clone().unwrap_or_default())),
+        ),
+        "custom" => {
+            put(
+                "customEvent",
+                Some(Value::from(c.custom_event.clone().unwrap_or_default())),
+            );
+            // The SDK sends them in `customExts`; older clients used `params`.
+            let exts = if c.custom_exts.is_empty() {
+                &c.params
+            } else {
+                &c.custom_exts
+            };
+            let exts = ext_from_wire(exts)
+                .into_iter()
+                .map(|(k, v)| Value::Object(Map::from_iter([(k, v)])))
+                .collect();
+            put("customExts", Some(Value::Array(exts)));
+        }
+        _ => {}
+    }
+    Value::Object(out)
+}
+
+/// The Easemob REST JSON of a wire message, as the Web SDK reads a conversation's
+/// `lastMessage` (`meta.payload` of `user_channels/list`):
+/// `{"bodies":[…],"ext":{…},"from","to","type":"chat"|"groupchat"|"chatroom"}`. The inverse of
+/// [`body_from_rest`]; `ext` is always an object.
+pub fn body_to_rest(body: &MessageBody, kind: ChatKind) -> Value {
+    let name = |jid: &Option<Jid>| {
+        jid.as_ref()
+            .and_then(|j| j.name.clone())
+            .unwrap_or_default()
+    };
+    let ty = match kind {
+        ChatKind::Single => "chat",
+        ChatKind::Group => "groupchat",
+        ChatKind::ChatRoom => "chatroom",
+    };
+    serde_json::json!({
+        "bodies": body.contents.iter().map(content_to_rest).collect::<Vec<_>>(),
+        "ext": ext_from_wire(&body.ext),
+        "from": name(&body.from),
+        "to": name(&body.to),
+        "type": ty,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +379,261 @@ mod tests {
                 None
             )
             .is_ok()
+        );
+    }
+
+    fn round_trip(
+        kind: ChatKind,
+        msg_type: &str,
+        body: Value,
+        ext: Option<Value>,
+    ) -> (MessageBody, Value) {
+        let wire = body_from_rest(
+            kind,
+            "alice",
+            "bob",
+            msg_type,
+            &body,
+            ext.as_ref().and_then(Value::as_object),
+        )
+        .unwrap();
+        let rest = body_to_rest(&wire, kind);
+        (wire, rest)
+    }
+
+    #[test]
+    fn text_with_ext_round_trips() {
+        let ext = json!({"s": "x", "b": true, "f": false, "i": -7, "d": 1.5, "o": {"k": ["v", 1]}});
+        let (wire, rest) = round_trip(
+            ChatKind::Single,
+            "txt",
+            json!({"msg": "hi"}),
+            Some(ext.clone()),
+        );
+        assert_eq!(content_type(&wire), "txt");
+        assert_eq!(
+            rest,
+            json!({
+                "bodies": [{"type": "txt", "msg": "hi"}],
+                "ext": ext,
+                "from": "alice",
+                "to": "bob",
+                "type": "chat",
+            })
+        );
+    }
+
+    #[test]
+    fn chat_kinds_name_the_payload_type() {
+        for (kind, name) in [
+            (ChatKind::Single, "chat"),
+            (ChatKind::Group, "groupchat"),
+            (ChatKind::ChatRoom, "chatroom"),
+        ] {
+            let (_, rest) = round_trip(kind, "txt", json!({"msg": "m"}), None);
+            assert_eq!(rest["type"], name);
+        }
+    }
+
+    #[test]
+    fn empty_ext_is_an_empty_object() {
+        let (_, rest) = round_trip(ChatKind::Group, "txt", json!({"msg": "m"}), None);
+        assert_eq!(rest["ext"], json!({}));
+        let (_, rest) = round_trip(ChatKind::Group, "txt", json!({"msg": "m"}), Some(json!({})));
+        assert_eq!(rest["ext"], json!({}));
+        assert_eq!(
+            body_to_rest(&MessageBody::default(), ChatKind::Single)["ext"],
+            json!({})
+        );
+    }
+
+    #[test]
+    fn custom_round_trips() {
+        let (wire, rest) = round_trip(
+            ChatKind::Group,
+            "custom",
+            json!({"customEvent": "e", "customExts": {"k": "v", "n": 2}}),
+            None,
+        );
+        assert_eq!(content_type(&wire), "custom");
+        assert_eq!(rest["type"], "groupchat");
+        assert_eq!(
+            rest["bodies"],
+            json!([{"type": "custom", "customEvent": "e", "customExts": [{"k": "v"}, {"n": 2}]}])
+        );
+    }
+
+    #[test]
+    fn custom_params_are_read_when_custom_exts_are_absent() {
+        let mut wire = MessageBody::default();
+        wire.contents.push(Content {
+            r#type: Some(content::Type::Custom as i32),
+            custom_event: Some("e".into()),
+            params: ext_to_wire(json!({"p": "q"}).as_object().unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(
+            body_to_rest(&wire, ChatKind::Single)["bodies"][0]["customExts"],
+            json!([{"p": "q"}])
+        );
+    }
+
+    #[test]
+    fn loc_round_trips() {
+        let (wire, rest) = round_trip(
+            ChatKind::Single,
+            "loc",
+            json!({"lat": 39.9042, "lng": 116.4074, "addr": "Beijing"}),
+            None,
+        );
+        assert_eq!(content_type(&wire), "loc");
+        assert_eq!(
+            rest["bodies"],
+            json!([{"type": "loc", "addr": "Beijing", "lat": 39.9042, "lng": 116.4074}])
+        );
+    }
+
+    #[test]
+    fn loc_building_name_is_kept() {
+        let mut wire = MessageBody::default();
+        wire.contents.push(Content {
+            r#type: Some(content::Type::Location as i32),
+            latitude: Some(1.0),
+            longitude: Some(2.0),
+            address: Some("a".into()),
+            building_name: Some("Tower".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            body_to_rest(&wire, ChatKind::Single)["bodies"][0],
+            json!({"type": "loc", "addr": "a", "lat": 1.0, "lng": 2.0, "buildingName": "Tower"})
+        );
+    }
+
+    #[test]
+    fn cmd_round_trips() {
+        let (wire, rest) = round_trip(
+            ChatKind::Single,
+            "cmd",
+            json!({"action": "go"}),
+            Some(json!({"why": "test"})),
+        );
+        assert_eq!(content_type(&wire), "cmd");
+        assert_eq!(rest["bodies"], json!([{"type": "cmd", "action": "go"}]));
+        assert_eq!(rest["ext"], json!({"why": "test"}));
+    }
+
+    #[test]
+    fn file_round_trips() {
+        let body = json!({
+            "url": "http://x/f", "filename": "f.zip", "secret": "s", "file_length": 42, "length": 3,
+        });
+        for (msg_type, expected) in [("file", "file"), ("audio", "audio"), ("video", "video")] {
+            let (wire, rest) = round_trip(ChatKind::Single, msg_type, body.clone(), None);
+            assert_eq!(content_type(&wire), expected);
+            let mut want = body.clone();
+            want["type"] = json!(msg_type);
+            assert_eq!(rest["bodies"], json!([want]));
+        }
+    }
+
+    #[test]
+    fn img_round_trips_with_a_size() {
+        let (wire, rest) = round_trip(
+            ChatKind::Single,
+            "img",
+            json!({"url": "http://x/i", "filename": "i.png", "secret": "s", "file_length": 9}),
+            None,
+        );
+        assert_eq!(content_type(&wire), "img");
+        assert_eq!(
+            rest["bodies"],
+            json!([{
+                "type": "img", "url": "http://x/i", "secret": "s", "filename": "i.png",
+                "file_length": 9, "size": {"width": 0.0, "height": 0.0},
+            }])
+        );
+    }
+
+    #[test]
+    fn content_type_names_every_content_type() {
+        let body = |ty: Option<content::Type>| MessageBody {
+            contents: vec![Content {
+                r#type: ty.map(|t| t as i32),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        for (ty, name) in [
+            (content::Type::Text, "txt"),
+            (content::Type::Image, "img"),
+            (content::Type::Video, "video"),
+            (content::Type::Location, "loc"),
+            (content::Type::Voice, "audio"),
+            (content::Type::File, "file"),
+            (content::Type::Command, "cmd"),
+            (content::Type::Custom, "custom"),
+            (content::Type::Combine, "combine"),
+        ] {
+            assert_eq!(content_type(&body(Some(ty))), name);
+            assert_eq!(
+                body_to_rest(&body(Some(ty)), ChatKind::Single)["bodies"][0]["type"],
+                name
+            );
+        }
+        assert_eq!(content_type(&body(None)), "txt");
+        assert_eq!(content_type(&MessageBody::default()), "");
+        assert_eq!(
+            body_to_rest(&body(Some(content::Type::Combine)), ChatKind::Single)["bodies"],
+            json!([{"type": "combine"}])
+        );
+    }
+
+    #[test]
+    fn ext_from_wire_decodes_every_value_type() {
+        let kv = |k: &str, ty: ValueType, v: key_value::Value| KeyValue {
+            key: Some(k.into()),
+            r#type: Some(ty as i32),
+            value: Some(v),
+        };
+        let ext = [
+            kv("b", ValueType::Bool, key_value::Value::VarintValue(0)),
+            kv("i", ValueType::Int, key_value::Value::VarintValue(5)),
+            kv("u", ValueType::Uint, key_value::Value::VarintValue(6)),
+            kv(
+                "l",
+                ValueType::Llint,
+                key_value::Value::VarintValue(1 << 40),
+            ),
+            kv("f", ValueType::Float, key_value::Value::FloatValue(0.5)),
+            kv("d", ValueType::Double, key_value::Value::DoubleValue(2.25)),
+            kv(
+                "s",
+                ValueType::String,
+                key_value::Value::StringValue("x".into()),
+            ),
+            kv(
+                "j",
+                ValueType::JsonString,
+                key_value::Value::StringValue("[1,{\"a\":null}]".into()),
+            ),
+            kv(
+                "bad",
+                ValueType::JsonString,
+                key_value::Value::StringValue("{nope".into()),
+            ),
+            KeyValue {
+                key: None,
+                r#type: Some(ValueType::String as i32),
+                value: Some(key_value::Value::StringValue("dropped".into())),
+            },
+        ];
+        assert_eq!(
+            Value::Object(ext_from_wire(&ext)),
+            json!({
+                "b": false, "i": 5, "u": 6, "l": 1_i64 << 40, "f": 0.5, "d": 2.25, "s": "x",
+                "j": [1, {"a": null}], "bad": "{nope",
+            })
         );
     }
 }

@@ -9,7 +9,7 @@ use axum::{
 };
 use roam_domain::{
     now_ms,
-    service::{AccountError, GroupError},
+    service::{AccountError, GroupError, RoamingError},
     store::StoreError,
 };
 use roam_protocol::rest::ErrorBody;
@@ -42,6 +42,12 @@ pub enum ApiError {
     GroupFull,
     /// The group's owner must stay.
     OwnerStays,
+    /// The user has no such conversation (the SDK's CONVERSATION_NOT_EXIST, by code 91001).
+    ConversationNotFound,
+    /// Too many conversations pinned (the SDK's MAX_LIMIT, by code 40005).
+    PinLimit(usize),
+    /// History of a group or chat room the caller is not in.
+    NotInGroup,
     /// The path's `org/app` is not this server's app.
     AppNotFound(String),
     /// No such endpoint.
@@ -142,6 +148,24 @@ impl ApiError {
                 "the owner cannot leave or be removed; transfer or destroy the group".into(),
                 None,
             ),
+            ConversationNotFound => (
+                StatusCode::NOT_FOUND,
+                "conversation_not_found",
+                "conversation does not exist for this user".into(),
+                Some(91001),
+            ),
+            PinLimit(n) => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                format!("the number of pinned conversations reached the limit of {n}"),
+                Some(40005),
+            ),
+            NotInGroup => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                "not in group or chatroom".into(),
+                None,
+            ),
             AppNotFound(path) => (
                 StatusCode::NOT_FOUND,
                 "organization_application_not_found",
@@ -218,6 +242,19 @@ impl From<GroupError> for ApiError {
             GroupError::OwnerStays => ApiError::OwnerStays,
             GroupError::Forbidden => ApiError::Forbidden,
             GroupError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<RoamingError> for ApiError {
+    fn from(e: RoamingError) -> Self {
+        match e {
+            RoamingError::Forbidden => ApiError::Forbidden,
+            RoamingError::NotFound => ApiError::ConversationNotFound,
+            RoamingError::NotMember => ApiError::NotInGroup,
+            RoamingError::PinLimit(n) => ApiError::PinLimit(n),
+            RoamingError::BadCursor => ApiError::IllegalArgument(e.to_string()),
+            RoamingError::Store(e) => e.into(),
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - [`extract`]: the caller's identity (bearer token) and JSON bodies with Easemob-shaped
 //!   rejections.
 //! - [`users`]: tokens and user management.
+//! - [`groups`], [`messages`]: groups and chat rooms; admin message sending.
+//! - [`roaming`]: the conversation list, pins, marks, history and one-way deletes.
 //!
 //! Every path lives under `/{org}/{app}`; another org or app gets a 404 with an Easemob error.
 use std::sync::Arc;
@@ -26,6 +28,7 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod messages;
+pub mod roaming;
 pub mod users;
 
 use error::ApiError;
@@ -68,6 +71,41 @@ impl Rest {
             .route("/users/{username}/password", put(users::set_password))
             .route("/users/{username}/joined_chatgroups", get(groups::joined))
             .route("/users/{username}/joined_chatrooms", get(groups::joined))
+            .route(
+                "/sdk/user/{username}/user_channels/list",
+                get(roaming::list),
+            )
+            .route(
+                "/sdk/user/{username}/user_channels/mark/search",
+                get(roaming::search_marked),
+            )
+            .route(
+                "/sdk/user/{username}/user_channels/mark",
+                post(roaming::mark).delete(roaming::unmark),
+            )
+            .route(
+                "/sdk/user/{username}/user_channel/top",
+                post(roaming::pin).delete(roaming::unpin),
+            )
+            .route("/user/{username}/user_channels", get(roaming::list))
+            .route("/users/{username}/user_channels", get(roaming::list))
+            .route(
+                "/user/{username}/user_channel",
+                delete(roaming::delete_conversation),
+            )
+            .route("/users/{username}/messageroaming", post(roaming::history))
+            .route(
+                "/sdk/message/roaming/{kind}/user/{username}",
+                delete(roaming::remove_by_ids),
+            )
+            .route(
+                "/sdk/message/roaming/{kind}/user/{username}/time",
+                delete(roaming::remove_before),
+            )
+            .route(
+                "/sdk/message/roaming/user/{username}/delete/all",
+                post(roaming::delete_all),
+            )
             .route("/messages/users", post(messages::send))
             .route("/messages/chatgroups", post(messages::send))
             .route("/messages/chatrooms", post(messages::send))

@@ -16,7 +16,7 @@ use roam_domain::{
     service::SendError,
     user::UserId,
 };
-use roam_protocol::message_json::{ChatKind, body_from_rest};
+use roam_protocol::message_json::{ChatKind, body_from_rest, content_type};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -99,7 +99,9 @@ pub async fn send(
             from_resource: resource.clone(),
             to: target,
             kind: MessageKind::Chat,
+            content_type: content_type(&body).to_owned(),
             payload: Bytes::from(body.encode_to_vec()),
+            activity: false,
         };
         let result = match rest.roam.send_as_admin(message).await {
             Ok(stored) => json!(stored.id.0.to_string()),

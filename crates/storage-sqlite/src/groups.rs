@@ -80,10 +80,12 @@ fn insert_member(
     )
     .map_err(engine)?;
     // The member's side of the conversation starts now: earlier messages are not theirs.
+    // (kind: 1 group, 2 chat room; read_ord: the activity so far is not unread.)
     c.execute(
-        "INSERT INTO user_conversations (user_id, conv_id, target, start_seq, synced_seq, read_seq, created_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5) \
-         ON CONFLICT(user_id, conv_id) DO UPDATE SET start_seq = ?4, synced_seq = ?4, read_seq = ?4",
+        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms) \
+         SELECT ?1, ?2, ?3, g.kind + 1, ?4, ?4, ?4, cv.chat_count, ?4, ?5 \
+         FROM groups g JOIN conversations cv ON cv.id = g.conv_id WHERE g.conv_id = ?2 \
+         ON CONFLICT(user_id, conv_id) DO NOTHING",
         params![user.as_str(), conv.0, group_conversation_key(id), conv.1, now],
     )
     .map_err(engine)?;
@@ -237,7 +239,7 @@ pub(crate) fn remove_members(
         if n == 0 {
             continue;
         }
-        for table in ["user_conversations", "device_cursors"] {
+        for table in ["user_conversations", "device_cursors", "deleted_messages"] {
             c.execute(
                 &format!("DELETE FROM {table} WHERE user_id = ?1 AND conv_id = ?2"),
                 params![u.as_str(), conv],
@@ -272,7 +274,7 @@ pub(crate) fn delete(c: &Connection, id: &GroupId) -> Result<bool, StoreError> {
     let Ok((conv, _)) = conversation(c, id) else {
         return Ok(false);
     };
-    for table in ["user_conversations", "device_cursors"] {
+    for table in ["user_conversations", "device_cursors", "deleted_messages"] {
         c.execute(&format!("DELETE FROM {table} WHERE conv_id = ?1"), [conv])
             .map_err(engine)?;
     }

@@ -18,12 +18,14 @@ use roam_domain::{
     id::{IdGenerator, MessageId},
     message::{MessageKind, NewMessage, StoredMessage},
     now_ms,
+    roaming::{HistoryPage, HistoryQuery, ListPage, ListQuery, Mark, Removal},
     store::{PendingQueue, Store, StoreError},
     user::{NewUser, PasswordHash, User, UserId},
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 mod groups;
+mod roaming;
 mod writer;
 
 use writer::Writer;
@@ -57,6 +59,10 @@ pub struct SqliteStore {
     reading: tokio::sync::Semaphore,
 }
 
+/// The schema scripts: `MIGRATIONS[n]` takes a database from version n to n + 1.
+const MIGRATIONS: [&str; 2] = [include_str!("schema.sql"), include_str!("schema_v2.sql")];
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 /// Read connections, and so reads running at once.
 const READERS: usize = 4;
 
@@ -79,16 +85,19 @@ impl SqliteStore {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(engine)?;
-        if version == 0 {
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Engine(format!(
+                "database schema version {version} is newer than this roamd knows ({SCHEMA_VERSION})"
+            )));
+        }
+        // Each version's script, applied in order from the database's version on, each in
+        // its own transaction with the version bump.
+        for (v, script) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(&format!(
-                "BEGIN; {} PRAGMA user_version=1; COMMIT;",
-                include_str!("schema.sql")
+                "BEGIN; {script} PRAGMA user_version={}; COMMIT;",
+                v + 1
             ))
             .map_err(engine)?;
-        } else if version != 1 {
-            return Err(StoreError::Engine(format!(
-                "database schema version {version} is newer than this roamd knows (1)"
-            )));
         }
         let ids = IdGenerator::new(options.node);
         // Never hand out an id below one already stored (a clock that stepped back across a
@@ -112,6 +121,15 @@ impl SqliteStore {
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        self.read_with(move |c| f(c).map_err(engine)).await
+    }
+
+    /// [`SqliteStore::read`] for a function that fails with a [`StoreError`].
+    async fn read_with<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let _permit = self
             .reading
@@ -142,7 +160,7 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(conn);
-        result.map_err(engine)
+        result
     }
 }
 
@@ -159,7 +177,7 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 
 const USER_COLUMNS: &str = "id, uuid, password_hash, nickname, created_ms, modified_ms";
 
-fn bad_row(what: &str) -> rusqlite::Error {
+pub(crate) fn bad_row(what: &str) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnType(0, what.to_owned(), rusqlite::types::Type::Text)
 }
 
@@ -167,7 +185,11 @@ fn parse_user(s: String) -> rusqlite::Result<UserId> {
     UserId::parse(&s).map_err(|_| bad_row("user id"))
 }
 
-fn message_from_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+/// The columns [`message_from_row`] reads, in order.
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity";
+
+pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     Ok(StoredMessage {
         seq: r.get::<_, i64>(0)? as u64,
         id: MessageId(r.get::<_, i64>(1)? as u64),
@@ -177,6 +199,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
         kind: MessageKind::from_code(r.get(5)?).ok_or_else(|| bad_row("kind"))?,
         timestamp_ms: r.get::<_, i64>(6)? as u64,
         payload: Bytes::from(r.get::<_, Vec<u8>>(7)?),
+        activity: r.get(8)?,
     })
 }
 
@@ -308,6 +331,7 @@ impl Store for SqliteStore {
                         "devices WHERE user_id",
                         "device_cursors WHERE user_id",
                         "user_conversations WHERE user_id",
+                        "deleted_messages WHERE user_id",
                     ] {
                         c.execute(&format!("DELETE FROM {table} = ?1"), [id.as_str()])
                             .map_err(engine)?;
@@ -413,43 +437,58 @@ impl Store for SqliteStore {
                 let key = conversation_key(&m.from, &m.to);
                 let id = ids.next();
                 let ts = id.timestamp_ms() as i64;
+                let activity = m.activity && m.kind == MessageKind::Chat;
                 c.execute(
                     "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES (?1, 0, ?2, ?2) ON CONFLICT(key) DO NOTHING",
                     params![key, ts],
                 )
                 .map_err(engine)?;
-                let (conv, seq): (i64, i64) = c
+                // (SET expressions see the row's old values: last_seq + 1 is the new seq.)
+                let (conv, seq, count): (i64, i64, i64) = c
                     .query_row(
-                        "UPDATE conversations SET last_seq = last_seq + 1, last_ms = ?2 WHERE key = ?1 RETURNING id, last_seq",
-                        params![key, ts],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
+                        "UPDATE conversations SET last_seq = last_seq + 1, last_ms = ?2, chat_count = chat_count + ?3, \
+                         last_chat_seq = CASE WHEN ?3 THEN last_seq + 1 ELSE last_chat_seq END, \
+                         last_chat_ms = CASE WHEN ?3 THEN ?2 ELSE last_chat_ms END \
+                         WHERE key = ?1 RETURNING id, last_seq, chat_count",
+                        params![key, ts, activity],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                     )
                     .map_err(engine)?;
                 c.execute(
-                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.encode(), m.kind.code(), ts, &m.payload[..]],
+                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity, ord, content_type) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.encode(), m.kind.code(), ts, &m.payload[..], activity, count, m.content_type],
                 )
                 .map_err(engine)?;
                 // A single chat's two sides exist from its first message on. A side created
                 // later than the conversation (a user deleted and registered again under the
                 // same id) starts at this message and inherits nothing before it. (Group
                 // members' sides are made when they join.)
-                let sides: Vec<(&UserId, Target)> = match &m.to {
-                    Target::User(to) => vec![(&m.from, m.to.clone()), (to, Target::User(m.from.clone()))],
-                    Target::System => vec![(&m.from, Target::System)],
+                let sides: Vec<(&UserId, Target, i64)> = match &m.to {
+                    Target::User(to) => vec![(&m.from, m.to.clone(), 0), (to, Target::User(m.from.clone()), 0)],
+                    Target::System => vec![(&m.from, Target::System, 3)],
                     Target::Group(_) => vec![],
                 };
-                for (user, other) in sides {
+                for (user, other, kind) in sides {
                     c.execute(
-                        "INSERT INTO user_conversations (user_id, conv_id, target, start_seq, synced_seq, read_seq, created_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
-                        params![user.as_str(), conv, other.encode(), seq - 1, ts],
+                        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7) ON CONFLICT DO NOTHING",
+                        params![user.as_str(), conv, other.encode(), kind, seq - 1, count - activity as i64, ts],
+                    )
+                    .map_err(engine)?;
+                }
+                if activity {
+                    c.execute(
+                        "UPDATE user_conversations SET sent = sent + 1 WHERE user_id = ?1 AND conv_id = ?2",
+                        params![m.from.as_str(), conv],
                     )
                     .map_err(engine)?;
                 }
                 if m.kind == MessageKind::ChannelAck {
+                    // Read up to here, on every device of the sender: unread becomes 0.
                     c.execute(
-                        "UPDATE user_conversations SET read_seq = ?3 WHERE user_id = ?1 AND conv_id = ?2",
-                        params![m.from.as_str(), conv, seq],
+                        "UPDATE user_conversations SET read_seq = ?3, read_ord = ?4, read_sent = sent WHERE user_id = ?1 AND conv_id = ?2",
+                        params![m.from.as_str(), conv, seq, count],
                     )
                     .map_err(engine)?;
                 }
@@ -462,6 +501,7 @@ impl Store for SqliteStore {
                     kind: m.kind,
                     timestamp_ms: ts as u64,
                     payload: m.payload,
+                    activity,
                 })
             })
             .await
@@ -540,10 +580,18 @@ impl Store for SqliteStore {
                 return Ok(Vec::new());
             };
             let mut stmt = c.prepare_cached(&format!(
-                "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload {OWED} ORDER BY seq LIMIT ?7"
+                "SELECT {MESSAGE_COLUMNS} {OWED} ORDER BY seq LIMIT ?7"
             ))?;
             stmt.query_map(
-                params![p.conv, p.start, d.user.as_str(), d.resource.as_str(), d.registered.0 as i64, p.floor, limit as i64],
+                params![
+                    p.conv,
+                    p.start,
+                    d.user.as_str(),
+                    d.resource.as_str(),
+                    d.registered.0 as i64,
+                    p.floor,
+                    limit as i64
+                ],
                 message_from_row,
             )?
             .collect()
@@ -663,6 +711,82 @@ impl Store for SqliteStore {
     async fn delete_group(&self, id: &GroupId) -> Result<bool, StoreError> {
         let id = id.clone();
         self.writer.write(move |c, _| groups::delete(c, &id)).await
+    }
+
+    async fn conversations(
+        &self,
+        user: &UserId,
+        query: &ListQuery,
+    ) -> Result<ListPage, StoreError> {
+        let (user, query) = (user.clone(), query.clone());
+        self.read(move |c| roaming::list(c, &user, &query)).await
+    }
+
+    async fn pin(
+        &self,
+        user: &UserId,
+        target: &Target,
+        pinned: bool,
+        max_pinned: usize,
+    ) -> Result<Option<u64>, StoreError> {
+        let (user, target) = (user.clone(), target.clone());
+        self.writer
+            .write(move |c, _| roaming::pin(c, &user, &target, pinned, max_pinned))
+            .await
+    }
+
+    async fn mark(
+        &self,
+        user: &UserId,
+        targets: Vec<Target>,
+        mark: Mark,
+        on: bool,
+    ) -> Result<Vec<Target>, StoreError> {
+        let user = user.clone();
+        self.writer
+            .write(move |c, _| roaming::mark(c, &user, &targets, mark.bit(), on))
+            .await
+    }
+
+    async fn history(
+        &self,
+        user: &UserId,
+        query: &HistoryQuery,
+    ) -> Result<Option<HistoryPage>, StoreError> {
+        let (user, query) = (user.clone(), query.clone());
+        self.read_with(move |c| roaming::history(c, &user, &query))
+            .await
+    }
+
+    async fn remove_messages(
+        &self,
+        user: &UserId,
+        target: &Target,
+        removal: Removal,
+    ) -> Result<bool, StoreError> {
+        let (user, target) = (user.clone(), target.clone());
+        self.writer
+            .write(move |c, _| roaming::remove(c, &user, &target, &removal))
+            .await
+    }
+
+    async fn delete_conversation(
+        &self,
+        user: &UserId,
+        target: &Target,
+        with_history: bool,
+    ) -> Result<bool, StoreError> {
+        let (user, target) = (user.clone(), target.clone());
+        self.writer
+            .write(move |c, _| roaming::delete_conversation(c, &user, &target, with_history))
+            .await
+    }
+
+    async fn delete_all_conversations(&self, user: &UserId) -> Result<Vec<Target>, StoreError> {
+        let user = user.clone();
+        self.writer
+            .write(move |c, _| roaming::delete_all(c, &user))
+            .await
     }
 }
 

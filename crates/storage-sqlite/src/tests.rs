@@ -46,6 +46,8 @@ fn chat(from: &str, from_res: &str, to: &str, text: &str) -> NewMessage {
         to: t(to),
         kind: MessageKind::Chat,
         payload: Bytes::from(text.to_owned()),
+        content_type: "txt".into(),
+        activity: true,
     }
 }
 
@@ -266,6 +268,8 @@ async fn group_send(s: &dyn Store, from: &str, group: &str, text: &str) -> u64 {
         to: Target::Group(GroupId::parse(group).unwrap()),
         kind: MessageKind::Chat,
         payload: Bytes::from(text.to_owned()),
+        content_type: "txt".into(),
+        activity: true,
     })
     .await
     .unwrap()

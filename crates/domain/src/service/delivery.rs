@@ -10,7 +10,7 @@ use crate::{
     conversation::Target,
     device::{Device, Resource},
     group::GroupId,
-    message::{NewMessage, StoredMessage},
+    message::{MessageKind, NewMessage, StoredMessage},
     store::{PendingQueue, StoreError},
     user::UserId,
 };
@@ -70,11 +70,16 @@ impl Roam {
         self.send_checked(message, false).await
     }
 
+    /// `from_device`: sent by a logged-in device (else by the admin over REST), which makes a
+    /// chat message conversation activity (REST ones only if the policy says so).
     async fn send_checked(
         &self,
-        message: NewMessage,
-        member_only: bool,
+        mut message: NewMessage,
+        from_device: bool,
     ) -> Result<StoredMessage, SendError> {
+        let member_only = from_device;
+        message.activity = message.kind == MessageKind::Chat
+            && (from_device || self.policy.rest_messages_update_conversations);
         match &message.to {
             Target::User(to) => {
                 if *to != message.from && self.store.user(to).await?.is_none() {
@@ -119,7 +124,10 @@ impl Roam {
                     self.fanout.notify(&member, &m.to, except);
                 }
             }
-            Target::System => self.fanout.notify(&m.from, &Target::System, None),
+            // The user's own log: the device that acted knows already.
+            Target::System => self
+                .fanout
+                .notify(&m.from, &Target::System, Some(&m.from_resource)),
         }
     }
 

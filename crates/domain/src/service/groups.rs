@@ -391,6 +391,8 @@ impl Roam {
                 to,
                 kind: MessageKind::GroupEvent,
                 payload: Bytes::from(event.encode()),
+                content_type: String::new(),
+                activity: false,
             })
             .await?;
         self.signal(&stored).await;

@@ -9,10 +9,12 @@ use crate::{auth::AdminCredential, fanout::Fanout, id::IdGenerator, store::Store
 mod account;
 mod delivery;
 mod groups;
+mod roaming;
 
 pub use account::{AccountError, AuthError, IssuedToken};
 pub use delivery::{Pull, SendError};
 pub use groups::{CreateGroup, GroupError};
+pub use roaming::RoamingError;
 
 /// Rules the operator can tune.
 #[derive(Debug, Clone)]
@@ -23,6 +25,11 @@ pub struct Policy {
     pub pull_batch: usize,
     /// This node's id in the ids it makes (groups, chat rooms); unique per node.
     pub node: u16,
+    /// Most conversations a user can have pinned at once.
+    pub max_pinned: usize,
+    /// Whether messages sent over the REST API are conversation activity (they list the
+    /// conversation, become its lastMessage and count as unread). Easemob's default: no.
+    pub rest_messages_update_conversations: bool,
 }
 
 impl Default for Policy {
@@ -31,6 +38,8 @@ impl Default for Policy {
             token_ttl: Duration::from_secs(60 * 24 * 3600),
             pull_batch: 50,
             node: 0,
+            max_pinned: 50,
+            rest_messages_update_conversations: false,
         }
     }
 }

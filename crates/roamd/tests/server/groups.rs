@@ -435,6 +435,8 @@ async fn a_group_message_costs_one_row_and_reaches_every_online_member() {
         to: Target::Group(gid.clone()),
         kind: MessageKind::Chat,
         payload: bytes::Bytes::from_static(b"hi"),
+        content_type: "txt".into(),
+        activity: false,
     })
     .await
     .unwrap();
