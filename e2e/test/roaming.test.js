@@ -1,0 +1,32 @@
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { scenario } = require('../lib/harness');
+
+test('R1. roaming: list order and unread, lastMessage, pin with multi-device event, pinned list, history, one-way delete (deleteRoaming), deleteConversation', scenario(async (s) => {
+  await s.server.ensureUsers('alice', 'bob', 'carol');
+  const a1 = await s.login('alice', 'alice/A1');
+  const a2 = await s.login('alice', 'alice/A2');
+  const bob = await s.login('bob');
+  const carol = await s.login('carol');
+  await bob.send({ type: 'txt', chatType: 'singleChat', to: 'alice', msg: 'b1' });
+  await carol.send({ type: 'txt', chatType: 'singleChat', to: 'alice', msg: 'c1' });
+  const b2 = await bob.send({ type: 'txt', chatType: 'singleChat', to: 'alice', msg: 'b2' });
+  const list = await a1.invoke('getServerConversations', { pageSize: 50, cursor: '' });
+  assert.deepEqual(list.data.conversations.map((c) => [c.conversationId, c.unReadCount]), [['bob', 2], ['carol', 1]]);
+  assert.equal(list.data.conversations[0].lastMessage.msg, 'b2');
+  const pin = await a1.invoke('pinConversation', { conversationId: 'carol', conversationType: 'singleChat', isPinned: true });
+  const ev = await a2.waitFor('onMultiDeviceEvent', (e) => e.operation === 'pinnedConversation', 5000);
+  const pinned = await a1.invoke('getServerPinnedConversations', { pageSize: 50, cursor: '' });
+  assert.deepEqual(pinned.data.conversations.map((c) => c.conversationId), ['carol']);
+  const h = await a1.invoke('getHistoryMessages', { targetId: 'bob', pageSize: 20, cursor: -1, chatType: 'singleChat', searchDirection: 'up' });
+  assert.deepEqual(h.messages.map((m) => m.msg), ['b2', 'b1']);
+  await a1.invoke('removeHistoryMessages', { targetId: 'bob', chatType: 'singleChat', messageIds: [b2.serverMsgId] });
+  const dr = await a2.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteRoaming', 5000);
+  const h2 = await a1.invoke('getHistoryMessages', { targetId: 'bob', pageSize: 20, cursor: -1, chatType: 'singleChat', searchDirection: 'up' });
+  assert.deepEqual(h2.messages.map((m) => m.msg), ['b1']);
+  await a1.invoke('deleteConversation', { channel: 'bob', chatType: 'singleChat', deleteRoam: true });
+  const del = await a2.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteConversation', 5000);
+  const list2 = await a1.invoke('getServerConversations', { pageSize: 50, cursor: '' });
+  assert.deepEqual(list2.data.conversations.map((c) => c.conversationId), ['carol']);
+}));
