@@ -73,7 +73,9 @@ pub trait Store: Send + Sync + 'static {
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError>;
 
     /// Stores a message at the end of its conversation, giving it a server id (time-ordered,
-    /// assigned in the same order as the sequence) and a server timestamp.
+    /// assigned in the same order as the sequence) and a server timestamp. A conversation read
+    /// ack (`ChannelAck`) moves the sender's read position; one to a group is kept in the
+    /// sender's own log ([`Target::System`]), since it concerns no other member.
     async fn append(&self, message: NewMessage) -> Result<StoredMessage, StoreError>;
 
     /// The device `resource` of `user`, registered now if it is new.
@@ -181,4 +183,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// Deletes every single and group conversation of `user` with its history; answers them.
     async fn delete_all_conversations(&self, user: &UserId) -> Result<Vec<Target>, StoreError>;
+    /// Keeps `user`'s `keep` most active listed conversations (pinned ones always stay) and
+    /// takes the others off the list as a delete without history would; answers those.
+    async fn evict_conversations(
+        &self,
+        user: &UserId,
+        keep: usize,
+    ) -> Result<Vec<Target>, StoreError>;
 }

@@ -42,6 +42,16 @@ pub struct Config {
     pub sqlite_synchronous: String,
     /// This node's id in message ids (0..1023); unique per node sharing a database.
     pub node_id: u16,
+    /// Most conversations one user may have pinned at once (Easemob: 50). A pin beyond it
+    /// gets the SDK's limit error.
+    pub max_pinned: usize,
+    /// Most conversations a user's list keeps; 0 = no limit (the default: nothing is evicted
+    /// silently). When a message takes a list over the limit, its least active unpinned
+    /// conversations leave the list; their history stays.
+    pub conversation_limit: usize,
+    /// Whether messages sent over the REST admin API (`/messages/…`) update conversations
+    /// (list them, become their lastMessage, count as unread). Off by default, as in Easemob.
+    pub rest_messages_update_conversations: bool,
 }
 
 impl Default for Config {
@@ -60,6 +70,9 @@ impl Default for Config {
             idle_timeout_secs: 95,
             sqlite_synchronous: "full".into(),
             node_id: 0,
+            max_pinned: 50,
+            conversation_limit: 0,
+            rest_messages_update_conversations: false,
         }
     }
 }
@@ -115,6 +128,8 @@ pub enum ConfigError {
     Synchronous(String),
     #[error("node_id must be below 1024")]
     NodeId,
+    #[error("max_pinned must be at least 1")]
+    MaxPinned,
 }
 
 impl Config {
@@ -146,6 +161,9 @@ impl Config {
         }
         if self.node_id >= 1024 {
             return Err(ConfigError::NodeId);
+        }
+        if self.max_pinned == 0 {
+            return Err(ConfigError::MaxPinned);
         }
         Ok(())
     }

@@ -47,6 +47,9 @@ impl Server {
         let policy = Policy {
             token_ttl: Duration::from_secs(config.token_ttl_secs),
             node: config.node_id,
+            max_pinned: config.max_pinned,
+            conversation_limit: config.conversation_limit,
+            rest_messages_update_conversations: config.rest_messages_update_conversations,
             ..Policy::default()
         };
         let roam = Arc::new(Roam::new(store, hub.clone(), admin, policy));

@@ -434,7 +434,15 @@ impl Store for SqliteStore {
     async fn append(&self, m: NewMessage) -> Result<StoredMessage, StoreError> {
         self.writer
             .write(move |c, ids| {
-                let key = conversation_key(&m.from, &m.to);
+                // A group read ack concerns the sender alone: it moves their read position
+                // and goes to their own log (their other devices learn of it there), not to
+                // every member of the group.
+                let group_ack = m.kind == MessageKind::ChannelAck && matches!(m.to, Target::Group(_));
+                let key = if group_ack {
+                    conversation_key(&m.from, &Target::System)
+                } else {
+                    conversation_key(&m.from, &m.to)
+                };
                 let id = ids.next();
                 let ts = id.timestamp_ms() as i64;
                 let activity = m.activity && m.kind == MessageKind::Chat;
@@ -467,6 +475,7 @@ impl Store for SqliteStore {
                 let sides: Vec<(&UserId, Target, i64)> = match &m.to {
                     Target::User(to) => vec![(&m.from, m.to.clone(), 0), (to, Target::User(m.from.clone()), 0)],
                     Target::System => vec![(&m.from, Target::System, 3)],
+                    Target::Group(_) if group_ack => vec![(&m.from, Target::System, 3)],
                     Target::Group(_) => vec![],
                 };
                 for (user, other, kind) in sides {
@@ -484,7 +493,15 @@ impl Store for SqliteStore {
                     )
                     .map_err(engine)?;
                 }
-                if m.kind == MessageKind::ChannelAck {
+                if group_ack {
+                    // Read up to the group's newest message, on every device of the sender.
+                    c.execute(
+                        "UPDATE user_conversations SET read_seq = cv.last_seq, read_ord = cv.chat_count, read_sent = sent \
+                         FROM conversations cv WHERE cv.key = ?2 AND user_conversations.conv_id = cv.id AND user_conversations.user_id = ?1",
+                        params![m.from.as_str(), conversation_key(&m.from, &m.to)],
+                    )
+                    .map_err(engine)?;
+                } else if m.kind == MessageKind::ChannelAck {
                     // Read up to here, on every device of the sender: unread becomes 0.
                     c.execute(
                         "UPDATE user_conversations SET read_seq = ?3, read_ord = ?4, read_sent = sent WHERE user_id = ?1 AND conv_id = ?2",
@@ -767,6 +784,17 @@ impl Store for SqliteStore {
         let (user, target) = (user.clone(), target.clone());
         self.writer
             .write(move |c, _| roaming::remove(c, &user, &target, &removal))
+            .await
+    }
+
+    async fn evict_conversations(
+        &self,
+        user: &UserId,
+        keep: usize,
+    ) -> Result<Vec<Target>, StoreError> {
+        let user = user.clone();
+        self.writer
+            .write(move |c, _| roaming::evict(c, &user, keep))
             .await
     }
 

@@ -29,6 +29,7 @@ struct Side {
     read: i64,
     hidden_to: i64,
     removed: bool,
+    pinned_ms: i64,
     /// The conversation's last seq and its newest activity seq.
     last_seq: i64,
     last_chat_seq: i64,
@@ -36,7 +37,7 @@ struct Side {
 
 fn side(c: &Connection, user: &UserId, target: &Target) -> rusqlite::Result<Option<Side>> {
     c.query_row(
-        "SELECT uc.conv_id, uc.start_seq, uc.read_seq, uc.hidden_to, uc.removed, cv.last_seq, cv.last_chat_seq \
+        "SELECT uc.conv_id, uc.start_seq, uc.read_seq, uc.hidden_to, uc.removed, cv.last_seq, cv.last_chat_seq, uc.pinned_ms \
          FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
          WHERE uc.user_id = ?1 AND uc.target = ?2 AND uc.kind IN (0, 1, 2)",
         params![user.as_str(), target.encode()],
@@ -49,6 +50,7 @@ fn side(c: &Connection, user: &UserId, target: &Target) -> rusqlite::Result<Opti
                 removed: r.get(4)?,
                 last_seq: r.get(5)?,
                 last_chat_seq: r.get(6)?,
+                pinned_ms: r.get(7)?,
             })
         },
     )
@@ -62,22 +64,24 @@ const ACTIVITY: &str = "CASE WHEN cv.last_chat_seq > uc.hidden_to THEN cv.last_c
 const LAST: &str =
     "CASE WHEN cv.last_chat_seq > uc.hidden_to THEN cv.last_chat_seq ELSE uc.vis_seq END";
 
+/// The condition on `uc`/`cv` for a conversation to be in the user's list.
+fn listed(include_empty: bool) -> String {
+    format!(
+        "({LIVE} OR (uc.removed = 0 AND (uc.vis_seq > 0 OR (uc.kind = {GROUP} AND uc.emptied = 0){})))",
+        if include_empty {
+            " OR uc.emptied = 1"
+        } else {
+            ""
+        }
+    )
+}
+
 /// A page of the user's conversation list.
 pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Result<ListPage> {
     // Listed: activity the user has not deleted, or (not deleted by the user) a group they
     // are in, or with needEmptySession a conversation whose messages they all deleted.
     let (key, filter) = match q.filter {
-        ListFilter::All { include_empty } => (
-            ACTIVITY,
-            format!(
-                "({LIVE} OR (uc.removed = 0 AND (uc.vis_seq > 0 OR (uc.kind = {GROUP} AND uc.emptied = 0){})))",
-                if include_empty {
-                    " OR uc.emptied = 1"
-                } else {
-                    ""
-                }
-            ),
-        ),
+        ListFilter::All { include_empty } => (ACTIVITY, listed(include_empty)),
         ListFilter::Pinned => ("uc.pinned_ms", "uc.pinned_ms > 0".to_owned()),
         ListFilter::Marked(m) => (
             ACTIVITY,
@@ -488,6 +492,35 @@ pub(crate) fn delete_all(c: &Connection, user: &UserId) -> Result<Vec<Target>, S
         let target = Target::decode(&t).ok_or_else(|| engine(bad_row("target")))?;
         delete_conversation(c, user, &target, true)?;
         out.push(target);
+    }
+    Ok(out)
+}
+
+/// Keeps the user's `keep` most active listed conversations (pinned ones always stay) and
+/// removes the rest from the list, as a delete without history would; returns those removed.
+pub(crate) fn evict(c: &Connection, user: &UserId, keep: usize) -> Result<Vec<Target>, StoreError> {
+    let sql = format!(
+        "SELECT uc.target FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
+         WHERE uc.user_id = ?1 AND uc.kind IN ({SINGLE}, {GROUP}) AND {} \
+         ORDER BY uc.pinned_ms > 0 DESC, {ACTIVITY} DESC, uc.conv_id DESC LIMIT -1 OFFSET ?2",
+        listed(false)
+    );
+    let targets: Vec<String> = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(params![user.as_str(), keep as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(engine)?;
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        let target = Target::decode(&t).ok_or_else(|| engine(bad_row("target")))?;
+        if let Some(mut side) = side(c, user, &target).map_err(engine)?
+            && side.pinned_ms == 0
+        {
+            delete_side(c, user, &mut side, false).map_err(engine)?;
+            out.push(target);
+        }
     }
     Ok(out)
 }

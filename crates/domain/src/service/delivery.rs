@@ -99,7 +99,27 @@ impl Roam {
         }
         let stored = self.store.append(message).await?;
         self.signal(&stored).await;
+        if stored.activity {
+            self.enforce_conversation_limit(&stored).await;
+        }
         Ok(stored)
+    }
+
+    /// With a `conversation_limit`, a message that may have added a conversation to its
+    /// sender's or recipient's list trims those lists. A group message adds none (members'
+    /// group conversations exist from their joining), so it costs nothing here.
+    async fn enforce_conversation_limit(&self, m: &StoredMessage) {
+        let keep = self.policy.conversation_limit;
+        let Target::User(to) = &m.to else { return };
+        if keep == 0 {
+            return;
+        }
+        for user in [&m.from, to] {
+            if let Err(e) = self.store.evict_conversations(user, keep).await {
+                // The message is stored; the list is trimmed at the next message.
+                tracing::warn!(error = %e, user = %user, "could not trim the conversation list");
+            }
+        }
     }
 
     /// Tells the online devices owed `m` to pull it: the recipient's (or every member's) and
@@ -109,6 +129,11 @@ impl Roam {
             Target::User(to) => {
                 self.fanout.notify(to, &Target::User(m.from.clone()), None);
                 self.fanout.notify(&m.from, &m.to, Some(&m.from_resource));
+            }
+            // A group read ack went to the sender's own log (see `Store::append`).
+            Target::Group(_) if m.kind == MessageKind::ChannelAck => {
+                self.fanout
+                    .notify(&m.from, &Target::System, Some(&m.from_resource))
             }
             Target::Group(g) => {
                 let members = match self.store.member_ids(g).await {

@@ -30,6 +30,9 @@ pub struct Policy {
     /// Whether messages sent over the REST API are conversation activity (they list the
     /// conversation, become its lastMessage and count as unread). Easemob's default: no.
     pub rest_messages_update_conversations: bool,
+    /// Most conversations a user's list keeps (0: no limit). When a message takes a list over
+    /// it, the least active unpinned conversations leave the list (their history stays).
+    pub conversation_limit: usize,
 }
 
 impl Default for Policy {
@@ -40,6 +43,7 @@ impl Default for Policy {
             node: 0,
             max_pinned: 50,
             rest_messages_update_conversations: false,
+            conversation_limit: 0,
         }
     }
 }

@@ -4,6 +4,7 @@ mod client;
 mod groups;
 mod messaging;
 mod rest;
+mod roaming;
 
 use std::{net::SocketAddr, path::Path};
 
