@@ -3,6 +3,7 @@
 mod client;
 mod groups;
 mod messaging;
+mod model;
 mod rest;
 mod roaming;
 
