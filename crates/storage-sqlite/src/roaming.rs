@@ -59,6 +59,9 @@ fn side(c: &Connection, user: &UserId, target: &Target) -> rusqlite::Result<Opti
 
 /// The expressions the list sorts and filters by.
 const LIVE: &str = "cv.last_chat_seq > uc.hidden_to";
+/// Not deleted by the user, or back since (a pin or a mark needs this; an emptied
+/// conversation still qualifies, as `needEmptySession` lists it).
+const ON_LIST: &str = "(cv.last_chat_seq > uc.hidden_to OR uc.removed = 0)";
 const ACTIVITY: &str = "CASE WHEN cv.last_chat_seq > uc.hidden_to THEN cv.last_chat_ms \
      WHEN uc.vis_seq > 0 THEN uc.vis_ms ELSE uc.created_ms END";
 const LAST: &str =
@@ -82,13 +85,10 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
     // are in, or with needEmptySession a conversation whose messages they all deleted.
     let (key, filter) = match q.filter {
         ListFilter::All { include_empty } => (ACTIVITY, listed(include_empty)),
-        ListFilter::Pinned => ("uc.pinned_ms", "uc.pinned_ms > 0".to_owned()),
+        ListFilter::Pinned => ("uc.pinned_ms", format!("uc.pinned_ms > 0 AND {ON_LIST}")),
         ListFilter::Marked(m) => (
             ACTIVITY,
-            format!(
-                "(uc.marks & {}) != 0 AND ({LIVE} OR uc.removed = 0)",
-                m.bit()
-            ),
+            format!("(uc.marks & {}) != 0 AND {ON_LIST}", m.bit()),
         ),
     };
     let after = q.after.map_or(String::new(), |a| {
@@ -173,9 +173,14 @@ pub(crate) fn pin(
     on: bool,
     max_pinned: usize,
 ) -> Result<Option<u64>, StoreError> {
+    // Only a conversation still on the user's list can be pinned: one they deleted is gone
+    // until a new message brings it back.
     let current: Option<i64> = c
         .query_row(
-            "SELECT pinned_ms FROM user_conversations WHERE user_id = ?1 AND target = ?2 AND kind IN (0, 1)",
+            &format!(
+                "SELECT uc.pinned_ms FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
+                 WHERE uc.user_id = ?1 AND uc.target = ?2 AND uc.kind IN (0, 1) AND {ON_LIST}"
+            ),
             params![user.as_str(), target.encode()],
             |r| r.get(0),
         )
@@ -222,15 +227,15 @@ pub(crate) fn mark(
     bit: u32,
     on: bool,
 ) -> Result<Vec<Target>, StoreError> {
-    let sql = if on {
-        "UPDATE user_conversations SET marks = marks | ?3 WHERE user_id = ?1 AND target = ?2 AND kind IN (0, 1)"
-    } else {
-        "UPDATE user_conversations SET marks = marks & ~?3 WHERE user_id = ?1 AND target = ?2 AND kind IN (0, 1)"
-    };
+    let set = if on { "marks | ?3" } else { "marks & ~?3" };
+    let sql = format!(
+        "UPDATE user_conversations AS uc SET marks = {set} FROM conversations cv \
+         WHERE cv.id = uc.conv_id AND uc.user_id = ?1 AND uc.target = ?2 AND uc.kind IN (0, 1) AND {ON_LIST}"
+    );
     let mut missing = Vec::new();
     for t in targets {
         let n = c
-            .execute(sql, params![user.as_str(), t.encode(), bit as i64])
+            .execute(&sql, params![user.as_str(), t.encode(), bit as i64])
             .map_err(engine)?;
         if n == 0 {
             missing.push(t.clone());

@@ -423,7 +423,8 @@ impl World {
                     .roam
                     .pin_conversation(&me(u), &uid(USERS[u]), &Self::resource(d), &target, on)
                     .await;
-                let Some(side) = m.sides.get_mut(&(u, c)) else {
+                // A conversation the user deleted cannot be pinned until it is back.
+                let Some(side) = m.sides.get_mut(&(u, c)).filter(|s| !s.removed) else {
                     assert!(matches!(got, Err(RoamingError::NotFound)), "{got:?}");
                     return;
                 };
@@ -452,7 +453,7 @@ impl World {
                     )
                     .await
                     .unwrap();
-                let Some(side) = m.sides.get_mut(&(u, c)) else {
+                let Some(side) = m.sides.get_mut(&(u, c)).filter(|s| !s.removed) else {
                     assert_eq!(missing, vec![target]);
                     return;
                 };
