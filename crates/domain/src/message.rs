@@ -61,6 +61,10 @@ pub struct NewMessage {
     /// messages from devices are; acks, events and by default REST messages are not), so
     /// transports leave it `false`.
     pub activity: bool,
+    /// The sending device's own id for the message (the msync meta id), if it gave one. A
+    /// send repeated with the same id from the same device (after a reconnect that lost the
+    /// ack) is stored once: the store answers with the message it kept.
+    pub client_id: Option<u64>,
 }
 
 /// A message as stored: its conversation position and its server id and time.

@@ -437,6 +437,7 @@ impl Session {
             content_type: message_json::content_type(&body).to_owned(),
             payload: Bytes::from(body.encode_to_vec()),
             activity: false,
+            client_id: meta.id.filter(|id| *id != 0),
         };
         match self.gw.roam.send(message).await {
             Ok(stored) => Some(msync::send_ack(meta_id, stored.id.0, stored.timestamp_ms)),

@@ -102,6 +102,7 @@ pub async fn send(
             content_type: content_type(&body).to_owned(),
             payload: Bytes::from(body.encode_to_vec()),
             activity: false,
+            client_id: None,
         };
         let result = match rest.roam.send_as_admin(message).await {
             Ok(stored) => json!(stored.id.0.to_string()),

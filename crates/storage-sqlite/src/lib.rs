@@ -60,7 +60,11 @@ pub struct SqliteStore {
 }
 
 /// The schema scripts: `MIGRATIONS[n]` takes a database from version n to n + 1.
-const MIGRATIONS: [&str; 2] = [include_str!("schema.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: [&str; 3] = [
+    include_str!("schema.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Read connections, and so reads running at once.
@@ -443,6 +447,19 @@ impl Store for SqliteStore {
                 } else {
                     conversation_key(&m.from, &m.to)
                 };
+                if let Some(client_id) = m.client_id {
+                    let again = c
+                        .query_row(
+                            &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE from_user = ?1 AND from_res = ?2 AND client_id = ?3"),
+                            params![m.from.as_str(), m.from_resource.as_str(), client_id as i64],
+                            message_from_row,
+                        )
+                        .optional()
+                        .map_err(engine)?;
+                    if let Some(stored) = again {
+                        return Ok(stored);
+                    }
+                }
                 let id = ids.next();
                 let ts = id.timestamp_ms() as i64;
                 let activity = m.activity && m.kind == MessageKind::Chat;
@@ -463,9 +480,9 @@ impl Store for SqliteStore {
                     )
                     .map_err(engine)?;
                 c.execute(
-                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity, ord, content_type) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.encode(), m.kind.code(), ts, &m.payload[..], activity, count, m.content_type],
+                    "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity, ord, content_type, client_id) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    params![conv, seq, id.0 as i64, m.from.as_str(), m.from_resource.as_str(), m.to.encode(), m.kind.code(), ts, &m.payload[..], activity, count, m.content_type, m.client_id.map(|c| c as i64)],
                 )
                 .map_err(engine)?;
                 // A single chat's two sides exist from its first message on. A side created

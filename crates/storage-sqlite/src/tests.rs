@@ -48,6 +48,7 @@ fn chat(from: &str, from_res: &str, to: &str, text: &str) -> NewMessage {
         payload: Bytes::from(text.to_owned()),
         content_type: "txt".into(),
         activity: true,
+        client_id: None,
     }
 }
 
@@ -270,6 +271,7 @@ async fn group_send(s: &dyn Store, from: &str, group: &str, text: &str) -> u64 {
         payload: Bytes::from(text.to_owned()),
         content_type: "txt".into(),
         activity: true,
+        client_id: None,
     })
     .await
     .unwrap()
@@ -368,6 +370,26 @@ async fn a_group_message_is_one_row_whatever_the_group_size() {
             count: 1
         }]
     );
+}
+
+#[tokio::test]
+async fn a_send_repeated_under_the_same_client_id_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    let with_id = |res: &str, id: u64, text: &str| NewMessage {
+        client_id: Some(id),
+        ..chat("alice", res, "bob", text)
+    };
+    let first = s.append(with_id("a", 7, "hello")).await.unwrap();
+    let again = s.append(with_id("a", 7, "hello")).await.unwrap();
+    assert_eq!(again, first, "the resend answers with the stored message");
+    // The same id from another device, or a new id, is a new message.
+    let other = s.append(with_id("a2", 7, "hello")).await.unwrap();
+    let next = s.append(with_id("a", 8, "hello")).await.unwrap();
+    assert_ne!(other.id, first.id);
+    assert_eq!((other.seq, next.seq), (2, 3));
+    let d = s.device(&uid("bob"), &res("b")).await.unwrap();
+    assert_eq!(texts(&s, &d, "alice").await, ["hello", "hello", "hello"]);
 }
 
 mod roaming {

@@ -393,6 +393,7 @@ impl Roam {
                 payload: Bytes::from(event.encode()),
                 content_type: String::new(),
                 activity: false,
+                client_id: None,
             })
             .await?;
         self.signal(&stored).await;

@@ -437,6 +437,7 @@ async fn a_group_message_costs_one_row_and_reaches_every_online_member() {
         payload: bytes::Bytes::from_static(b"hi"),
         content_type: "txt".into(),
         activity: false,
+        client_id: None,
     })
     .await
     .unwrap();

@@ -6,6 +6,7 @@ mod messaging;
 mod model;
 mod rest;
 mod roaming;
+mod sdk;
 
 use std::{net::SocketAddr, path::Path};
 

@@ -367,6 +367,7 @@ impl World {
                         payload: Bytes::from(format!("m{}", self.texts)),
                         content_type: if ack { String::new() } else { "txt".into() },
                         activity: false,
+                        client_id: None,
                     })
                     .await
                     .unwrap();
@@ -403,6 +404,7 @@ impl World {
                         payload: Bytes::from(format!("m{}", self.texts)),
                         content_type: "txt".into(),
                         activity: false,
+                        client_id: None,
                     })
                     .await
                     .unwrap();

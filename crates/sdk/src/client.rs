@@ -1,0 +1,456 @@
+//! The client: login, the event stream, sending, and the REST plumbing the conversation
+//! operations use.
+use std::sync::Arc;
+
+use prost::Message as _;
+use roam_protocol::{
+    jid,
+    pb::{Jid, MessageBody, MucBody, message_body, meta::NameSpace, muc_body},
+    rest::TokenResponse,
+};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    ChatType, Error, Event, Outgoing,
+    connection::{self, Command, Login, Reconnect},
+};
+
+/// How the client proves who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// The user's password: the client takes a token with it first.
+    Password(String),
+    /// A token taken earlier (`POST /{org}/{app}/token`).
+    Token(String),
+}
+
+/// Where and as whom to connect.
+///
+/// ```
+/// use roam_sdk::Options;
+/// let o = Options::password("http://127.0.0.1:5280", "roam#demo", "alice", "pw");
+/// assert_eq!(o.ws_url(), "ws://127.0.0.1:5280/websocket");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The server's base URL for REST, e.g. `http://127.0.0.1:5280`.
+    pub api_url: String,
+    /// The msync WebSocket URL; `None`: `api_url` with `ws` for `http` plus `/websocket`.
+    pub ws_url: Option<String>,
+    /// The app, `org#app`.
+    pub app_key: String,
+    pub user: String,
+    pub credentials: Credentials,
+    /// This device's name; `None`: a fresh one per client. Give a stable one to have the server
+    /// keep this device's place (what it was delivered) across runs.
+    pub resource: Option<String>,
+    pub reconnect: Reconnect,
+}
+
+impl Options {
+    /// Log in with a password.
+    ///
+    /// ```
+    /// let o = roam_sdk::Options::password("http://h:1", "o#a", "alice", "pw");
+    /// assert_eq!(o.user, "alice");
+    /// ```
+    pub fn password(api_url: &str, app_key: &str, user: &str, password: &str) -> Options {
+        Options::new(
+            api_url,
+            app_key,
+            user,
+            Credentials::Password(password.into()),
+        )
+    }
+
+    /// Log in with a token.
+    ///
+    /// ```
+    /// let o = roam_sdk::Options::token("http://h:1", "o#a", "alice", "YWMt...");
+    /// assert!(matches!(o.credentials, roam_sdk::Credentials::Token(_)));
+    /// ```
+    pub fn token(api_url: &str, app_key: &str, user: &str, token: &str) -> Options {
+        Options::new(api_url, app_key, user, Credentials::Token(token.into()))
+    }
+
+    /// Options with the defaults for everything else.
+    ///
+    /// ```
+    /// use roam_sdk::{Credentials, Options};
+    /// let o = Options::new("http://h:1", "o#a", "bob", Credentials::Password("pw".into()));
+    /// assert!(o.resource.is_none());
+    /// ```
+    pub fn new(api_url: &str, app_key: &str, user: &str, credentials: Credentials) -> Options {
+        Options {
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            ws_url: None,
+            app_key: app_key.to_owned(),
+            user: user.to_owned(),
+            credentials,
+            resource: None,
+            reconnect: Reconnect::default(),
+        }
+    }
+
+    /// Sets this device's name.
+    ///
+    /// ```
+    /// let o = roam_sdk::Options::password("http://h:1", "o#a", "bob", "pw").with_resource("phone");
+    /// assert_eq!(o.resource.as_deref(), Some("phone"));
+    /// ```
+    pub fn with_resource(mut self, resource: &str) -> Options {
+        self.resource = Some(resource.to_owned());
+        self
+    }
+
+    /// The WebSocket URL the client connects to.
+    ///
+    /// ```
+    /// let o = roam_sdk::Options::password("https://im.example.com", "o#a", "bob", "pw");
+    /// assert_eq!(o.ws_url(), "wss://im.example.com/websocket");
+    /// ```
+    pub fn ws_url(&self) -> String {
+        self.ws_url.clone().unwrap_or_else(|| {
+            let base = if let Some(rest) = self.api_url.strip_prefix("https://") {
+                format!("wss://{rest}")
+            } else if let Some(rest) = self.api_url.strip_prefix("http://") {
+                format!("ws://{rest}")
+            } else {
+                self.api_url.clone()
+            };
+            format!("{base}/websocket")
+        })
+    }
+}
+
+/// The events of one client, in delivery order. Ends when the client is closed.
+pub struct Events {
+    rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl Events {
+    /// The next event; `None` once the client is closed and everything was read.
+    ///
+    /// ```no_run
+    /// # async fn f(mut events: roam_sdk::Events) {
+    /// while let Some(event) = events.recv().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+}
+
+impl futures::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// What the server answered a send with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// The server's id for the message.
+    pub id: u64,
+    /// Server time, ms since the Unix epoch.
+    pub time: u64,
+}
+
+/// A logged-in user on one device. Cheap to clone; every clone is the same connection.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `{api_url}/{org}/{app}`
+    base: String,
+    app_key: String,
+    user: String,
+    resource: String,
+    token: String,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Client {
+    /// Logs in (taking a token first when given a password), connects, and returns the
+    /// client with its event stream. Fails if the credentials or the login are refused;
+    /// after that, a lost connection is re-established by itself.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), roam_sdk::Error> {
+    /// use roam_sdk::{Client, Options};
+    /// let (client, mut events) =
+    ///     Client::open(Options::password("http://127.0.0.1:5280", "roam#demo", "alice", "pw")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn open(options: Options) -> Result<(Client, Events), Error> {
+        let (org, app) = options
+            .app_key
+            .split_once('#')
+            .ok_or_else(|| Error::BadRequest("app_key must be org#app".into()))?;
+        if options.user.is_empty() {
+            return Err(crate::InputError::Empty("user").into());
+        }
+        let base = format!("{}/{org}/{app}", options.api_url);
+        let http = reqwest::Client::new();
+        let token = match &options.credentials {
+            Credentials::Token(t) => t.clone(),
+            Credentials::Password(pw) => {
+                let resp = http
+                    .post(format!("{base}/token"))
+                    .json(&json!({"grant_type": "password", "username": options.user, "password": pw}))
+                    .send()
+                    .await?;
+                let status = resp.status().as_u16();
+                let bytes = resp.bytes().await?;
+                if status != 200 {
+                    return Err(Error::from_rest(status, &bytes));
+                }
+                let t: TokenResponse =
+                    serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
+                t.access_token
+            }
+        };
+        let user = options.user.to_lowercase();
+        let resource = options.resource.clone().unwrap_or_else(fresh_resource);
+        let (events_tx, rx) = mpsc::unbounded_channel();
+        let (commands, logged_in) = connection::spawn(
+            Login {
+                ws_url: options.ws_url(),
+                app_key: options.app_key.clone(),
+                user: user.clone(),
+                resource: resource.clone(),
+                token: token.clone(),
+            },
+            options.reconnect,
+            events_tx,
+        );
+        logged_in.await.map_err(|_| Error::Closed)??;
+        let client = Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                app_key: options.app_key,
+                user,
+                resource,
+                token,
+                commands,
+            }),
+        };
+        Ok((client, Events { rx }))
+    }
+
+    /// The logged-in user (lower case: user ids are case-insensitive).
+    pub fn user(&self) -> &str {
+        &self.inner.user
+    }
+
+    /// This device's name.
+    pub fn resource(&self) -> &str {
+        &self.inner.resource
+    }
+
+    /// The token in use (for the REST API).
+    pub fn token(&self) -> &str {
+        &self.inner.token
+    }
+
+    /// Sends a message; returns once the server has stored it. If the connection drops
+    /// meanwhile, the message goes out again after the reconnect and is still stored once.
+    ///
+    /// ```no_run
+    /// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+    /// use roam_sdk::{ChatType, Outgoing};
+    /// let sent = client.send(&Outgoing::text(ChatType::Single, "bob", "hello")).await?;
+    /// println!("stored as {}", sent.id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, message: &Outgoing) -> Result<Sent, Error> {
+        if message.to.is_empty() {
+            return Err(crate::InputError::Empty("to").into());
+        }
+        let body = message.to_wire(&self.inner.user)?;
+        let to = self.jid(message.chat_type, &message.to);
+        self.send_meta(to, NameSpace::Chat, body.encode_to_vec())
+            .await
+    }
+
+    /// Marks a whole conversation read (a conversation read ack): its unread count becomes
+    /// 0 on every device of this user, and the peer of a single chat is told.
+    ///
+    /// ```no_run
+    /// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+    /// client.send_conversation_read_ack(roam_sdk::ChatType::Single, "bob").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_conversation_read_ack(
+        &self,
+        chat_type: ChatType,
+        conversation: &str,
+    ) -> Result<(), Error> {
+        self.send_ack(
+            chat_type,
+            conversation,
+            message_body::Type::ChannelAck,
+            None,
+        )
+        .await
+    }
+
+    /// Tells the sender of message `id` in a single chat that it was read.
+    ///
+    /// ```no_run
+    /// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+    /// client.send_read_ack("bob", 1234).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_read_ack(&self, to: &str, id: u64) -> Result<(), Error> {
+        self.send_ack(ChatType::Single, to, message_body::Type::ReadAck, Some(id))
+            .await
+    }
+
+    async fn send_ack(
+        &self,
+        chat_type: ChatType,
+        to: &str,
+        ty: message_body::Type,
+        id: Option<u64>,
+    ) -> Result<(), Error> {
+        let name = |n: &str| Jid {
+            name: Some(n.to_owned()),
+            ..Default::default()
+        };
+        let body = MessageBody {
+            r#type: Some(ty as i32),
+            from: Some(name(&self.inner.user)),
+            to: Some(name(to)),
+            ack_message_id: id,
+            contents: vec![Default::default()],
+            ..Default::default()
+        };
+        self.send_meta(
+            self.jid(chat_type, to),
+            NameSpace::Chat,
+            body.encode_to_vec(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Joins a chat room (to send to it and receive its messages).
+    ///
+    /// ```no_run
+    /// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+    /// client.join_chat_room("123456").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn join_chat_room(&self, room: &str) -> Result<(), Error> {
+        self.muc(room, muc_body::Operation::Join).await
+    }
+
+    /// Leaves a chat room.
+    ///
+    /// ```no_run
+    /// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+    /// client.leave_chat_room("123456").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn leave_chat_room(&self, room: &str) -> Result<(), Error> {
+        self.muc(room, muc_body::Operation::Leave).await
+    }
+
+    async fn muc(&self, room: &str, op: muc_body::Operation) -> Result<(), Error> {
+        let jid = jid::conference(&self.inner.app_key, room);
+        let body = MucBody {
+            muc_id: Some(jid.clone()),
+            operation: Some(op as i32),
+            is_chatroom: Some(true),
+            ..Default::default()
+        };
+        self.send_meta(jid, NameSpace::Muc, body.encode_to_vec())
+            .await
+            .map(|_| ())
+    }
+
+    async fn send_meta(&self, to: Jid, ns: NameSpace, payload: Vec<u8>) -> Result<Sent, Error> {
+        let (done, answer) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Send {
+                to,
+                ns,
+                payload,
+                done,
+            })
+            .map_err(|_| Error::Closed)?;
+        let (id, time) = answer.await.map_err(|_| Error::Closed)??;
+        Ok(Sent { id, time })
+    }
+
+    /// Logs out and stops. The event stream ends; other clones fail with [`Error::Closed`].
+    ///
+    /// ```no_run
+    /// # async fn f(client: roam_sdk::Client) {
+    /// client.close().await;
+    /// # }
+    /// ```
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.inner.commands.send(Command::Close { done }).is_ok() {
+            let _ = closed.await;
+        }
+    }
+
+    fn jid(&self, chat_type: ChatType, to: &str) -> Jid {
+        match chat_type {
+            ChatType::Single => jid::user(&self.inner.app_key, to, None),
+            _ => jid::conference(&self.inner.app_key, to),
+        }
+    }
+
+    /// A REST call under `/{org}/{app}` with this user's token; `?resource=` names this
+    /// device so that the change reaches only the user's other devices. Answers the JSON.
+    pub(crate) async fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<Value, Error> {
+        let mut req = self
+            .inner
+            .http
+            .request(method, format!("{}{path}", self.inner.base))
+            .bearer_auth(&self.inner.token)
+            .query(query)
+            .query(&[("resource", self.inner.resource.as_str())]);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await?;
+        if status != 200 {
+            return Err(Error::from_rest(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))
+    }
+}
+
+/// A device name unique enough for one user's devices.
+fn fresh_resource() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("rust_{:x}", nanos & 0xffff_ffff_ffff)
+}
