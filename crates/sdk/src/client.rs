@@ -156,7 +156,7 @@ impl futures::Stream for Events {
 }
 
 /// What the server answered a send with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Sent {
     /// The server's id for the message.
     pub id: u64,

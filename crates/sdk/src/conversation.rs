@@ -50,7 +50,7 @@ impl Default for ConversationQuery {
 }
 
 /// One conversation as this user sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Conversation {
     /// The peer user, or the group.
     pub id: String,
@@ -67,7 +67,7 @@ pub struct Conversation {
 }
 
 /// A page of conversations.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ConversationPage {
     pub conversations: Vec<Conversation>,
     /// Pass it as the next query's cursor; `None` on the last page.
@@ -75,7 +75,7 @@ pub struct ConversationPage {
 }
 
 /// The pin state after a pin or unpin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PinState {
     pub pinned: bool,
     /// The pin time (ms), 0 if not pinned.
@@ -176,7 +176,7 @@ impl HistoryQuery {
 }
 
 /// A page of history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryPage {
     pub messages: Vec<Message>,
     /// The last message's id: the next page's cursor.

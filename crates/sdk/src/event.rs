@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::message::{ChatType, Message};
 
 /// One thing that happened, in the order the server delivered it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     /// A message of any type (single, group, chat room), from another user or from one of
     /// this user's other devices.
@@ -45,7 +46,8 @@ pub enum Event {
 }
 
 /// What another device of this user did to a conversation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MultiDeviceOp {
     Pinned,
     Unpinned,
@@ -60,7 +62,7 @@ pub enum MultiDeviceOp {
 }
 
 /// A multi-device event: `op` on `conversation`, done on the device `resource`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MultiDeviceEvent {
     pub op: MultiDeviceOp,
     pub conversation: String,
@@ -69,7 +71,7 @@ pub struct MultiDeviceEvent {
 }
 
 /// A group or chat room event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GroupEvent {
     /// Easemob's operation name: `PRESENCE` (joined), `ABSENCE` (left), `KICK`, `DESTROY`,
     /// `DIRECT_JOINED` (this user was added), `ASSIGN_OWNER`, …

@@ -11,7 +11,8 @@ use roam_protocol::{
 use serde_json::{Map, Value, json};
 
 /// The kind of conversation a message belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChatType {
     /// One to one.
     Single,
@@ -49,7 +50,8 @@ impl ChatType {
 }
 
 /// What a file-like message carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FileKind {
     Image,
     Audio,
@@ -58,7 +60,8 @@ pub enum FileKind {
 }
 
 /// A message's content.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Body {
     Text(String),
     /// A command (`cmd`): not shown to users, not kept as conversation activity by apps.
@@ -227,7 +230,7 @@ impl Outgoing {
 }
 
 /// A message as received: pushed live, pulled at login, or read from history.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Message {
     /// The server's id: unique, time-ordered; the cursor of history pages.
     pub id: u64,

@@ -1,6 +1,6 @@
 //! Roam's embedded storage engine: SQLite, bundled, in WAL mode.
 //!
-//! Writes go through one writer thread with group commit ([`writer`]); reads use a small pool
+//! Writes go through one writer thread with group commit (the `writer` module); reads use a small pool
 //! of read-only connections on tokio's blocking threads, which WAL lets run beside the writer.
 //! Each call of the [`Store`] trait is one short transaction.
 use std::{
