@@ -36,10 +36,12 @@ struct Side {
 }
 
 fn side(c: &Connection, user: &UserId, target: &Target) -> rusqlite::Result<Option<Side>> {
-    c.query_row(
+    c.prepare_cached(
         "SELECT uc.conv_id, uc.start_seq, uc.read_seq, uc.hidden_to, uc.removed, cv.last_seq, cv.last_chat_seq, uc.pinned_ms \
          FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
          WHERE uc.user_id = ?1 AND uc.target = ?2 AND uc.kind IN (0, 1, 2)",
+    )?
+    .query_row(
         params![user.as_str(), target.encode()],
         |r| {
             Ok(Side {
@@ -91,12 +93,12 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
             format!("(uc.marks & {}) != 0 AND {ON_LIST}", m.bit()),
         ),
     };
-    let after = q.after.map_or(String::new(), |a| {
-        format!(
-            "AND (k < {0} OR (k = {0} AND conv_id < {1}))",
-            a.key as i64, a.tie as i64
-        )
-    });
+    // The cursor is bound, not written into the SQL: one cached statement serves every page.
+    let after = if q.after.is_some() {
+        "AND (k < ?3 OR (k = ?3 AND conv_id < ?4))"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT conv_id, target, k, last, pinned_ms, marks, unread, read_seq FROM ( \
            SELECT uc.conv_id, uc.target, {key} AS k, {LAST} AS last, uc.pinned_ms, uc.marks, \
@@ -107,8 +109,16 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
     );
     let limit = q.limit.get();
     let mut stmt = c.prepare_cached(&sql)?;
+    let (key_after, tie_after) = q.after.map_or((0, 0), |a| (a.key as i64, a.tie as i64));
+    let mut args: Vec<Value> = vec![
+        Value::Text(user.as_str().to_owned()),
+        Value::Integer(limit as i64 + 1),
+    ];
+    if q.after.is_some() {
+        args.extend([Value::Integer(key_after), Value::Integer(tie_after)]);
+    }
     let rows = stmt
-        .query_map(params![user.as_str(), limit as i64 + 1], |r| {
+        .query_map(params_from_iter(args), |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -266,11 +276,8 @@ pub(crate) fn history(
     );
     if let Some(from) = q.from {
         let seq: Option<i64> = c
-            .query_row(
-                "SELECT seq FROM messages WHERE id = ?1 AND conv_id = ?2",
-                params![from.0 as i64, side.conv],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT seq FROM messages WHERE id = ?1 AND conv_id = ?2")
+            .and_then(|mut st| st.query_row(params![from.0 as i64, side.conv], |r| r.get(0)))
             .optional()
             .map_err(engine)?;
         let seq = seq.ok_or(StoreError::MessageNotFound(from))?;
