@@ -8,6 +8,7 @@ use std::{collections::HashMap, sync::Arc};
 use axum::{
     Json,
     extract::{Path, Query, State},
+    response::{IntoResponse, Response},
 };
 use base64::Engine as _;
 use prost::Message as _;
@@ -29,7 +30,7 @@ use roam_protocol::{
     message_json::{ChatKind, body_to_rest},
     pb::{MessageBody, Meta, meta::NameSpace},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{
@@ -95,7 +96,7 @@ pub async fn list(
     Caller(caller): Caller,
     Path((_, _, username)): UserPath,
     Query(params): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = if params.get("is_top").is_some_and(|v| v == "true") {
         ListFilter::Pinned
     } else {
@@ -112,7 +113,7 @@ pub async fn search_marked(
     Caller(caller): Caller,
     Path((_, _, username)): UserPath,
     Query(params): Params,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mark = Mark::parse(params.get("mark").map_or("", String::as_str)).map_err(input)?;
     list_with(&rest, &caller, &username, &params, ListFilter::Marked(mark)).await
 }
@@ -123,7 +124,7 @@ async fn list_with(
     username: &str,
     params: &HashMap<String, String>,
     filter: ListFilter,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let user = user_of(username)?;
     let query = ListQuery {
         filter,
@@ -131,15 +132,29 @@ async fn list_with(
         after: ListCursor::parse(params.get("cursor").map_or("", String::as_str)).map_err(input)?,
     };
     let page = rest.roam.conversations(caller, &user, &query).await?;
-    let items: Vec<Value> = page.items.iter().map(|c| rest.channel_info(c)).collect();
-    Ok(Json(json!({
-        "data": {
-            "cursor": page.next.map(|c| c.encode()).unwrap_or_default(),
-            "channel_infos": items,
+    Ok(Json(ListResponse {
+        data: ListData {
+            cursor: page.next.map(|c| c.encode()).unwrap_or_default(),
+            channel_infos: page.items.iter().map(|c| rest.channel_info(c)).collect(),
         },
-        "timestamp": roam_domain::now_ms(),
-        "duration": 0,
-    })))
+        timestamp: roam_domain::now_ms(),
+        duration: 0,
+    })
+    .into_response())
+}
+
+/// The list's answer: `{data: {cursor, channel_infos}, timestamp, duration}`.
+#[derive(Serialize)]
+struct ListResponse<'a> {
+    data: ListData<'a>,
+    timestamp: u64,
+    duration: u64,
+}
+
+#[derive(Serialize)]
+struct ListData<'a> {
+    cursor: String,
+    channel_infos: Vec<ChannelInfo<'a>>,
 }
 
 impl Rest {
@@ -147,36 +162,38 @@ impl Rest {
         format!("{}#{}", self.org, self.app)
     }
 
-    /// One conversation as the SDK's list parser reads it.
-    fn channel_info(&self, c: &ConversationSummary) -> Value {
-        let meta = c.last.as_ref().map_or_else(
-            || json!({}),
-            |m| {
-                let kind = match m.to {
-                    Target::User(_) => ChatKind::Single,
-                    _ => ChatKind::Group,
-                };
-                let payload = MessageBody::decode(m.payload.clone())
-                    .map(|b| body_to_rest(&b, kind))
-                    .unwrap_or_else(|_| json!({}));
-                json!({
-                    "id": m.id.0.to_string(),
-                    "from": m.from.as_str(),
-                    "to": m.to.to_string(),
-                    "timestamp": m.timestamp_ms,
-                    "payload": payload.to_string(),
-                })
+    /// One conversation as the SDK's list parser reads it. Typed rather than built as a JSON
+    /// value tree: a page of 50 is serialised straight into the response.
+    fn channel_info<'a>(&self, c: &'a ConversationSummary) -> ChannelInfo<'a> {
+        let meta = c.last.as_ref().map(|m| {
+            let kind = match m.to {
+                Target::User(_) => ChatKind::Single,
+                _ => ChatKind::Group,
+            };
+            let payload = MessageBody::decode(m.payload.clone())
+                .map(|b| body_to_rest(&b, kind))
+                .unwrap_or_else(|_| json!({}));
+            LastMessage {
+                id: m.id.0.to_string(),
+                from: m.from.as_str(),
+                to: m.to.to_string(),
+                timestamp: m.timestamp_ms,
+                payload: payload.to_string(),
+            }
+        });
+        ChannelInfo {
+            session_to: c.target.to_string(),
+            session_type: if matches!(c.target, Target::User(_)) {
+                "chat"
+            } else {
+                "groupchat"
             },
-        );
-        json!({
-            "session_to": c.target.to_string(),
-            "session_type": if matches!(c.target, Target::User(_)) { "chat" } else { "groupchat" },
-            "unread_num": c.unread,
-            "is_top": c.pinned_ms.is_some(),
-            "update_top_status_time": c.pinned_ms.unwrap_or(0),
-            "marks": c.marks.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-            "meta": meta,
-        })
+            unread_num: c.unread,
+            is_top: c.pinned_ms.is_some(),
+            update_top_status_time: c.pinned_ms.unwrap_or(0),
+            marks: c.marks.iter().map(|m| m.to_string()).collect(),
+            meta: meta.map_or(MetaField::Empty {}, MetaField::Message),
+        }
     }
 
     /// A stored message as the base64 `Meta` history carries: the same meta a device pulls.
@@ -205,6 +222,36 @@ impl Rest {
 }
 
 /// Body of `POST …/sdk/user/{u}/user_channel/top`.
+/// One item of `channel_infos`.
+#[derive(Serialize)]
+struct ChannelInfo<'a> {
+    session_to: String,
+    session_type: &'static str,
+    unread_num: u64,
+    is_top: bool,
+    update_top_status_time: u64,
+    marks: Vec<String>,
+    meta: MetaField<'a>,
+}
+
+/// The newest message, or `{}` when the user sees none.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum MetaField<'a> {
+    Message(LastMessage<'a>),
+    Empty {},
+}
+
+#[derive(Serialize)]
+struct LastMessage<'a> {
+    id: String,
+    from: &'a str,
+    to: String,
+    timestamp: u64,
+    /// The message as Easemob's REST JSON, in a string (as the SDK expects).
+    payload: String,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PinBody {
     #[serde(rename = "type")]

@@ -1,5 +1,6 @@
 //! roamd's integration tests: one binary, each test starts a real server on port 0 with a
 //! fresh data dir and talks to it over real sockets (REST and msync).
+mod cli;
 mod client;
 mod groups;
 mod messaging;

@@ -1,0 +1,424 @@
+//! `roam`: a terminal client for Roam (and any server speaking Easemob IM's protocol), built
+//! on the Rust SDK. Send messages, follow what arrives, and manage the server-side
+//! conversation list and history.
+//!
+//! ```text
+//! export ROAM_USER=alice ROAM_PASSWORD=pw
+//! roam send bob "hello"
+//! roam tail
+//! roam conversations --all-pages
+//! roam history bob --page-size 50 --json | jq '.messages[].id'
+//! ```
+//!
+//! Readable output goes to stdout (`--json`: one JSON object per line, the SDK's types as
+//! they serialize); errors go to stderr, with exit code 1.
+mod output;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use roam_sdk::{
+    ChatType, Client, ConversationQuery, Direction, Event, Events, HistoryQuery, Options, Outgoing,
+    Removal,
+};
+
+use crate::output::Output;
+
+#[derive(Parser)]
+#[command(
+    name = "roam",
+    version,
+    about = "A terminal client for Roam and Easemob IM"
+)]
+struct Cli {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "ROAM_SERVER",
+        default_value = "http://127.0.0.1:5280",
+        global = true
+    )]
+    server: String,
+    /// The app, as `org#app`.
+    #[arg(long, env = "ROAM_APP_KEY", default_value = "roam#demo", global = true)]
+    app_key: String,
+    /// The user to log in as.
+    #[arg(long, env = "ROAM_USER", global = true)]
+    user: Option<String>,
+    /// The user's password (a token takes precedence when both are given).
+    #[arg(long, env = "ROAM_PASSWORD", hide_env_values = true, global = true)]
+    password: Option<String>,
+    /// A token taken earlier, instead of a password.
+    #[arg(long, env = "ROAM_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// This device's name (default: a fresh one per run).
+    #[arg(long, global = true)]
+    resource: Option<String>,
+    /// One JSON object per line instead of readable text, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sends a text message and prints the server's id for it.
+    Send {
+        /// The user, group or chat room to send to.
+        to: String,
+        /// The text.
+        text: String,
+        #[command(flatten)]
+        kind: Kind,
+    },
+    /// Prints incoming messages and events until Ctrl-C.
+    Tail {
+        /// Join this chat room first, to receive its messages (repeatable).
+        #[arg(long, value_name = "ROOM")]
+        join: Vec<String>,
+    },
+    /// Lists the conversations, newest activity first.
+    Conversations {
+        /// Only the pinned ones.
+        #[arg(long, conflicts_with = "mark")]
+        pinned: bool,
+        /// Only those carrying this mark (0 to 19).
+        #[arg(long, value_name = "N")]
+        mark: Option<u8>,
+        /// Conversations per page (1 to 50).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        page_size: u32,
+        /// Start at this page (the cursor a previous page printed).
+        #[arg(long, value_name = "CURSOR", conflicts_with = "all_pages")]
+        cursor: Option<String>,
+        /// Fetch every page, not only the first.
+        #[arg(long)]
+        all_pages: bool,
+    },
+    /// Prints a page of a conversation's history: newest first, or oldest first with --down.
+    History {
+        /// The peer user, group or chat room.
+        target: String,
+        #[command(flatten)]
+        kind: Kind,
+        /// Oldest first, towards newer messages.
+        #[arg(long)]
+        down: bool,
+        /// Messages per page (1 to 50).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        page_size: u32,
+        /// Continue after this message id (the cursor a previous page printed).
+        #[arg(long, value_name = "ID")]
+        cursor: Option<u64>,
+    },
+    /// Pins a conversation (or unpins it with --off).
+    Pin {
+        /// The peer user or group.
+        target: String,
+        #[command(flatten)]
+        kind: GroupFlag,
+        /// Unpin instead.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Puts a mark (0 to 19) on a conversation (or takes it off with --off).
+    Mark {
+        /// The peer user or group.
+        target: String,
+        /// The mark, 0 to 19.
+        mark: u8,
+        #[command(flatten)]
+        kind: GroupFlag,
+        /// Take the mark off instead.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Takes a conversation off the list, on every device of this user.
+    Delete {
+        /// The peer user or group.
+        target: String,
+        #[command(flatten)]
+        kind: GroupFlag,
+        /// Also hide its history up to now.
+        #[arg(long)]
+        with_history: bool,
+    },
+    /// Deletes messages of a conversation for this user only (others keep them).
+    DeleteMessages {
+        /// The peer user or group.
+        target: String,
+        #[command(flatten)]
+        kind: GroupFlag,
+        #[command(flatten)]
+        which: Which,
+    },
+    /// Marks a conversation read (a conversation read ack) on every device of this user.
+    Read {
+        /// The peer user or group.
+        target: String,
+        #[command(flatten)]
+        kind: GroupFlag,
+    },
+}
+
+/// A single chat, a group or a chat room.
+#[derive(Args)]
+struct Kind {
+    /// The target is a group.
+    #[arg(long, conflicts_with = "room")]
+    group: bool,
+    /// The target is a chat room.
+    #[arg(long)]
+    room: bool,
+}
+
+impl Kind {
+    fn chat_type(&self) -> ChatType {
+        match (self.group, self.room) {
+            (true, _) => ChatType::Group,
+            (_, true) => ChatType::ChatRoom,
+            _ => ChatType::Single,
+        }
+    }
+}
+
+/// A single chat or a group (conversation operations do not tell chat rooms apart).
+#[derive(Args)]
+struct GroupFlag {
+    /// The target is a group.
+    #[arg(long)]
+    group: bool,
+}
+
+impl GroupFlag {
+    fn chat_type(&self) -> ChatType {
+        if self.group {
+            ChatType::Group
+        } else {
+            ChatType::Single
+        }
+    }
+}
+
+/// Which messages to delete: by id or by time.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Which {
+    /// These message ids (1 to 50, comma-separated).
+    #[arg(long, value_name = "ID,ID..", value_delimiter = ',')]
+    ids: Vec<u64>,
+    /// Every message at or before this time (ms since the Unix epoch).
+    #[arg(long, value_name = "MS")]
+    before: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roam: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs in, runs the command, and logs out again (also when the command failed).
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let out = Output::new(cli.json);
+    let user = cli.user.context("give the user: --user or ROAM_USER")?;
+    let mut options = match (&cli.token, &cli.password) {
+        (Some(token), _) => Options::token(&cli.server, &cli.app_key, &user, token),
+        (None, Some(password)) => Options::password(&cli.server, &cli.app_key, &user, password),
+        (None, None) => {
+            bail!("give a password or a token: --password, --token, ROAM_PASSWORD or ROAM_TOKEN")
+        }
+    };
+    if let Some(resource) = &cli.resource {
+        options = options.with_resource(resource);
+    }
+    let (client, events) = Client::open(options)
+        .await
+        .with_context(|| format!("logging in to {} as {user}", cli.server))?;
+    let result = execute(&client, events, cli.command, &out).await;
+    client.close().await;
+    result
+}
+
+async fn execute(
+    client: &Client,
+    events: Events,
+    command: Command,
+    out: &Output,
+) -> anyhow::Result<()> {
+    match command {
+        Command::Send { to, text, kind } => {
+            let chat_type = kind.chat_type();
+            if chat_type == ChatType::ChatRoom {
+                client
+                    .join_chat_room(&to)
+                    .await
+                    .with_context(|| format!("joining chat room {to}"))?;
+            }
+            let sent = client
+                .send(&Outgoing::text(chat_type, to.as_str(), text))
+                .await
+                .with_context(|| format!("sending to {to}"))?;
+            out.sent(&sent)
+        }
+        Command::Tail { join } => tail(client, events, &join, out).await,
+        Command::Conversations {
+            pinned,
+            mark,
+            page_size,
+            cursor,
+            all_pages,
+        } => {
+            let mut query = ConversationQuery {
+                page_size,
+                cursor,
+                ..Default::default()
+            };
+            let mut pages = Vec::new();
+            loop {
+                let page = match (pinned, mark) {
+                    (true, _) => client.get_server_pinned_conversations(&query).await,
+                    (_, Some(mark)) => client.get_server_conversations_by_mark(mark, &query).await,
+                    _ => client.get_server_conversations(&query).await,
+                }
+                .context("listing conversations")?;
+                query.cursor.clone_from(&page.cursor);
+                pages.push(page);
+                if !all_pages || query.cursor.is_none() {
+                    return out.conversations(&pages);
+                }
+            }
+        }
+        Command::History {
+            target,
+            kind,
+            down,
+            page_size,
+            cursor,
+        } => {
+            let mut query = HistoryQuery::new(kind.chat_type(), &target)
+                .page_size(page_size)
+                .direction(if down { Direction::Down } else { Direction::Up });
+            query.cursor = cursor;
+            let page = client
+                .get_history_messages(&query)
+                .await
+                .with_context(|| format!("reading the history with {target}"))?;
+            out.history(&page)
+        }
+        Command::Pin { target, kind, off } => {
+            let state = client
+                .pin_conversation(&target, kind.chat_type(), !off)
+                .await
+                .with_context(|| format!("pinning {target}"))?;
+            out.pinned(&target, &state)
+        }
+        Command::Mark {
+            target,
+            mark,
+            kind,
+            off,
+        } => {
+            let conversation = [(target.as_str(), kind.chat_type())];
+            let ignored = if off {
+                client.remove_conversation_mark(&conversation, mark).await
+            } else {
+                client.add_conversation_mark(&conversation, mark).await
+            }
+            .with_context(|| format!("marking {target}"))?;
+            if !ignored.is_empty() {
+                bail!("no conversation with {target}: mark {mark} not changed");
+            }
+            out.done(if off {
+                format!("mark {mark} taken off {target}")
+            } else {
+                format!("mark {mark} put on {target}")
+            })
+        }
+        Command::Delete {
+            target,
+            kind,
+            with_history,
+        } => {
+            client
+                .delete_conversation(&target, kind.chat_type(), with_history)
+                .await
+                .with_context(|| format!("deleting the conversation with {target}"))?;
+            out.done(if with_history {
+                format!("deleted the conversation with {target} and its history")
+            } else {
+                format!("deleted the conversation with {target}")
+            })
+        }
+        Command::DeleteMessages {
+            target,
+            kind,
+            which,
+        } => {
+            let (removal, what) = match which.before {
+                Some(ms) => (Removal::Before(ms), format!("messages up to {ms}")),
+                None => {
+                    let n = which.ids.len();
+                    (Removal::Ids(which.ids), format!("{n} message(s)"))
+                }
+            };
+            client
+                .remove_history_messages(&target, kind.chat_type(), &removal)
+                .await
+                .with_context(|| format!("deleting messages with {target}"))?;
+            out.done(format!("deleted {what} with {target}"))
+        }
+        Command::Read { target, kind } => {
+            client
+                .send_conversation_read_ack(kind.chat_type(), &target)
+                .await
+                .with_context(|| format!("marking {target} read"))?;
+            out.done(format!("marked the conversation with {target} read"))
+        }
+    }
+}
+
+/// Prints events until Ctrl-C, or until the connection gives up.
+async fn tail(
+    client: &Client,
+    mut events: Events,
+    rooms: &[String],
+    out: &Output,
+) -> anyhow::Result<()> {
+    for room in rooms {
+        client
+            .join_chat_room(room)
+            .await
+            .with_context(|| format!("joining chat room {room}"))?;
+    }
+    eprintln!(
+        "listening as {} (device {}); Ctrl-C to stop",
+        client.user(),
+        client.resource()
+    );
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let Some(event) = event else {
+            bail!("the connection closed");
+        };
+        out.event(&event)?;
+        if let Event::Disconnected {
+            reason,
+            will_retry: false,
+        } = event
+        {
+            bail!("the server refused to reconnect: {reason}");
+        }
+    }
+}
