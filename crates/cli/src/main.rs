@@ -240,9 +240,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(resource) = &cli.resource {
         options = options.with_resource(resource);
     }
-    let (client, events) = Client::open(options)
-        .await
-        .with_context(|| format!("logging in to {} as {user}", cli.server))?;
+    let login = || format!("logging in to {} as {user}", cli.server);
+    // Only sending, reading acks and tailing need a connected device; everything else is a
+    // REST call and registers no device.
+    let connected = matches!(
+        cli.command,
+        Command::Send { .. } | Command::Tail { .. } | Command::Read { .. }
+    );
+    let (client, events) = if connected {
+        let (client, events) = Client::open(options).await.with_context(login)?;
+        (client, Some(events))
+    } else {
+        (Client::open_rest(options).await.with_context(login)?, None)
+    };
     let result = execute(&client, events, cli.command, &out).await;
     client.close().await;
     result
@@ -250,7 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn execute(
     client: &Client,
-    events: Events,
+    events: Option<Events>,
     command: Command,
     out: &Output,
 ) -> anyhow::Result<()> {
@@ -269,7 +279,10 @@ async fn execute(
                 .with_context(|| format!("sending to {to}"))?;
             out.sent(&sent)
         }
-        Command::Tail { join } => tail(client, events, &join, out).await,
+        Command::Tail { join } => {
+            let events = events.context("tail needs a connection")?;
+            tail(client, events, &join, out).await
+        }
         Command::Conversations {
             pinned,
             mark,

@@ -178,7 +178,8 @@ struct Inner {
     user: String,
     resource: String,
     token: String,
-    commands: mpsc::UnboundedSender<Command>,
+    /// The connection task; `None` for a REST-only client.
+    commands: Option<mpsc::UnboundedSender<Command>>,
 }
 
 impl Client {
@@ -194,6 +195,68 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn open(options: Options) -> Result<(Client, Events), Error> {
+        let (http, base, token) = Client::authenticate(&options).await?;
+        let user = options.user.to_lowercase();
+        let resource = options.resource.clone().unwrap_or_else(fresh_resource);
+        let (events_tx, rx) = mpsc::unbounded_channel();
+        let (commands, logged_in) = connection::spawn(
+            Login {
+                ws_url: options.ws_url(),
+                app_key: options.app_key.clone(),
+                user: user.clone(),
+                resource: resource.clone(),
+                token: token.clone(),
+            },
+            options.reconnect,
+            events_tx,
+        );
+        logged_in.await.map_err(|_| Error::Closed)??;
+        let client = Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                app_key: options.app_key,
+                user,
+                resource,
+                token,
+                commands: Some(commands),
+            }),
+        };
+        Ok((client, Events { rx }))
+    }
+
+    /// A client for the REST operations only (conversations, history, pins, marks,
+    /// deletes): no WebSocket, so no device is registered and nothing is delivered to it.
+    /// Sending, acks and chat rooms answer [`Error::NotConnected`]. For scripts and tools
+    /// that only read or manage conversations.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), roam_sdk::Error> {
+    /// use roam_sdk::{Client, ConversationQuery, Options};
+    /// let client =
+    ///     Client::open_rest(Options::password("http://127.0.0.1:5280", "roam#demo", "alice", "pw")).await?;
+    /// let page = client.get_server_conversations(&ConversationQuery::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn open_rest(options: Options) -> Result<Client, Error> {
+        let (http, base, token) = Client::authenticate(&options).await?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                user: options.user.to_lowercase(),
+                // Changes made here reach every device of the user.
+                resource: options.resource.unwrap_or_default(),
+                app_key: options.app_key,
+                token,
+                commands: None,
+            }),
+        })
+    }
+
+    /// Checks the options and takes a token if given a password: (HTTP client, REST base
+    /// URL, token).
+    async fn authenticate(options: &Options) -> Result<(reqwest::Client, String, String), Error> {
         let (org, app) = options
             .app_key
             .split_once('#')
@@ -221,33 +284,7 @@ impl Client {
                 t.access_token
             }
         };
-        let user = options.user.to_lowercase();
-        let resource = options.resource.clone().unwrap_or_else(fresh_resource);
-        let (events_tx, rx) = mpsc::unbounded_channel();
-        let (commands, logged_in) = connection::spawn(
-            Login {
-                ws_url: options.ws_url(),
-                app_key: options.app_key.clone(),
-                user: user.clone(),
-                resource: resource.clone(),
-                token: token.clone(),
-            },
-            options.reconnect,
-            events_tx,
-        );
-        logged_in.await.map_err(|_| Error::Closed)??;
-        let client = Client {
-            inner: Arc::new(Inner {
-                http,
-                base,
-                app_key: options.app_key,
-                user,
-                resource,
-                token,
-                commands,
-            }),
-        };
-        Ok((client, Events { rx }))
+        Ok((http, base, token))
     }
 
     /// The logged-in user (lower case: user ids are case-insensitive).
@@ -255,7 +292,7 @@ impl Client {
         &self.inner.user
     }
 
-    /// This device's name.
+    /// This device's name (empty for a REST-only client).
     pub fn resource(&self) -> &str {
         &self.inner.resource
     }
@@ -386,6 +423,8 @@ impl Client {
         let (done, answer) = oneshot::channel();
         self.inner
             .commands
+            .as_ref()
+            .ok_or(Error::NotConnected)?
             .send(Command::Send {
                 to,
                 ns,
@@ -406,7 +445,9 @@ impl Client {
     /// ```
     pub async fn close(&self) {
         let (done, closed) = oneshot::channel();
-        if self.inner.commands.send(Command::Close { done }).is_ok() {
+        if let Some(commands) = &self.inner.commands
+            && commands.send(Command::Close { done }).is_ok()
+        {
             let _ = closed.await;
         }
     }
@@ -432,8 +473,10 @@ impl Client {
             .http
             .request(method, format!("{}{path}", self.inner.base))
             .bearer_auth(&self.inner.token)
-            .query(query)
-            .query(&[("resource", self.inner.resource.as_str())]);
+            .query(query);
+        if !self.inner.resource.is_empty() {
+            req = req.query(&[("resource", self.inner.resource.as_str())]);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }

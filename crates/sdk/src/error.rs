@@ -60,6 +60,9 @@ pub enum Error {
     /// The client was closed (or its connection gave up for good).
     #[error("the client is closed")]
     Closed,
+    /// A REST-only client ([`crate::Client::open_rest`]) cannot send.
+    #[error("this client has no connection (opened for REST only)")]
+    NotConnected,
     #[error("HTTP: {0}")]
     Http(#[from] reqwest::Error),
     #[error("WebSocket: {0}")]

@@ -507,6 +507,34 @@ async fn the_six_roaming_operations_and_marks() {
         .unwrap();
     assert_eq!(h.messages.iter().map(text).collect::<Vec<_>>(), ["again"]);
 
+    // A REST-only client manages the same conversations without being a device: its
+    // changes reach every device of the user; it cannot send.
+    let rest_only = Client::open_rest(options(app.addr, "alice")).await.unwrap();
+    assert_eq!(
+        rest_only
+            .get_server_conversations(&ConversationQuery::default())
+            .await
+            .unwrap()
+            .conversations[0]
+            .id,
+        "bob"
+    );
+    rest_only
+        .pin_conversation("dave", ChatType::Single, true)
+        .await
+        .unwrap();
+    let ev = next(&mut alice2_events, |e| match e {
+        Event::MultiDevice(m) if m.op == MultiDeviceOp::Pinned => Some(m),
+        _ => None,
+    })
+    .await;
+    assert_eq!(ev.conversation, "dave");
+    let e = rest_only
+        .send(&Outgoing::text(ChatType::Single, "bob", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotConnected), "{e:?}");
+
     // Everything at once.
     alice.delete_all_messages_and_conversations().await.unwrap();
     assert!(
