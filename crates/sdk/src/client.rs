@@ -17,6 +17,11 @@ use crate::{
 };
 
 /// How the client proves who it is.
+///
+/// ```
+/// let by_token = roam_sdk::Credentials::Token("YWMt...".into());
+/// assert_ne!(by_token, roam_sdk::Credentials::Password("pw".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {
     /// The user's password: the client takes a token with it first.
@@ -125,6 +130,16 @@ impl Options {
 }
 
 /// The events of one client, in delivery order. Ends when the client is closed.
+///
+/// ```
+/// # async fn f(events: roam_sdk::Events) {
+/// use futures::StreamExt;
+/// let mut events = events; // also a `Stream`
+/// while let Some(event) = events.next().await {
+///     println!("{event:?}");
+/// }
+/// # }
+/// ```
 pub struct Events {
     rx: mpsc::UnboundedReceiver<Event>,
 }
@@ -156,6 +171,13 @@ impl futures::Stream for Events {
 }
 
 /// What the server answered a send with.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+/// let sent = client.send(&roam_sdk::Outgoing::text(roam_sdk::ChatType::Single, "bob", "hi")).await?;
+/// println!("id {} at {}", sent.id, sent.time);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Sent {
     /// The server's id for the message.
@@ -165,6 +187,17 @@ pub struct Sent {
 }
 
 /// A logged-in user on one device. Cheap to clone; every clone is the same connection.
+///
+/// ```
+/// # async fn f() -> Result<(), roam_sdk::Error> {
+/// use roam_sdk::{ChatType, Client, Options, Outgoing};
+/// let (client, _events) =
+///     Client::open(Options::password("http://127.0.0.1:5280", "roam#demo", "alice", "pw")).await?;
+/// let other = client.clone(); // the same connection
+/// other.send(&Outgoing::text(ChatType::Single, "bob", "hi")).await?;
+/// client.close().await;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,

@@ -44,6 +44,12 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 const REMEMBERED: usize = 10_000;
 
 /// How the client retries after losing its connection: `initial`, doubling up to `max`.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut options = roam_sdk::Options::password("http://h:1", "o#a", "alice", "pw");
+/// options.reconnect = roam_sdk::Reconnect { initial: Duration::from_millis(100), max: Duration::from_secs(30) };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reconnect {
     pub initial: Duration,

@@ -11,8 +11,18 @@ use serde_json::{Value, json};
 use crate::{ChatType, Client, Error, InputError, Message};
 
 /// Most items a page holds (conversations or messages).
+///
+/// ```
+/// let q = roam_sdk::ConversationQuery { page_size: roam_sdk::MAX_PAGE_SIZE, ..Default::default() };
+/// assert_eq!(q.page_size, 50);
+/// ```
 pub const MAX_PAGE_SIZE: u32 = 50;
 /// Most message ids one delete names.
+///
+/// ```
+/// let ids: Vec<u64> = (1..=roam_sdk::MAX_DELETE_IDS as u64).collect();
+/// let removal = roam_sdk::Removal::Ids(ids); // the most one call takes
+/// ```
 pub const MAX_DELETE_IDS: usize = 50;
 
 fn page_size(n: u32) -> Result<u32, InputError> {
@@ -50,6 +60,15 @@ impl Default for ConversationQuery {
 }
 
 /// One conversation as this user sees it.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+/// for c in client.get_server_conversations(&Default::default()).await?.conversations {
+///     let last = c.last_message.map(|m| m.from).unwrap_or_default();
+///     println!("{} {:?} unread={} pinned={} last from {last}", c.id, c.chat_type, c.unread, c.pinned);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Conversation {
     /// The peer user, or the group.
@@ -67,6 +86,15 @@ pub struct Conversation {
 }
 
 /// A page of conversations.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+/// let page = client.get_server_conversations(&Default::default()).await?;
+/// if page.cursor.is_none() {
+///     println!("that was all {} of them", page.conversations.len());
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ConversationPage {
     pub conversations: Vec<Conversation>,
@@ -75,6 +103,13 @@ pub struct ConversationPage {
 }
 
 /// The pin state after a pin or unpin.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+/// let state = client.pin_conversation("bob", roam_sdk::ChatType::Single, true).await?;
+/// assert!(state.pinned && state.time > 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PinState {
     pub pinned: bool,
@@ -83,6 +118,12 @@ pub struct PinState {
 }
 
 /// Which way history pages go.
+///
+/// ```
+/// use roam_sdk::{ChatType, Direction, HistoryQuery};
+/// let oldest_first = HistoryQuery::new(ChatType::Single, "bob").direction(Direction::Down);
+/// assert_eq!(oldest_first.direction, Direction::Down);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// Newest first, towards older messages (the official SDK's `up`).
@@ -176,6 +217,16 @@ impl HistoryQuery {
 }
 
 /// A page of history.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+/// let q = roam_sdk::HistoryQuery::new(roam_sdk::ChatType::Single, "bob");
+/// let page = client.get_history_messages(&q).await?;
+/// if let (false, Some(cursor)) = (page.is_last, page.cursor) {
+///     let older = client.get_history_messages(&q.after(cursor)).await?;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryPage {
     pub messages: Vec<Message>,
@@ -186,6 +237,12 @@ pub struct HistoryPage {
 }
 
 /// What a one-way delete removes (for this user only, on all their devices).
+///
+/// ```
+/// use roam_sdk::Removal;
+/// let these = Removal::Ids(vec![913606723028123648]);
+/// let everything_until_now = Removal::Before(1_700_000_000_000);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Removal {
     /// These messages (1..=50 ids).
@@ -195,6 +252,10 @@ pub enum Removal {
 }
 
 /// A conversation named for a mark: its id and type.
+///
+/// ```
+/// let both: [roam_sdk::ConversationRef; 2] = [("bob", roam_sdk::ChatType::Single), ("g1", roam_sdk::ChatType::Group)];
+/// ```
 pub type ConversationRef<'a> = (&'a str, ChatType);
 
 impl Client {

@@ -3,6 +3,15 @@
 use roam_protocol::rest::ErrorBody;
 
 /// An argument the SDK refuses before sending anything (as the official SDK does).
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) {
+/// use roam_sdk::{ConversationQuery, Error, InputError};
+/// let too_big = ConversationQuery { page_size: 51, ..Default::default() };
+/// let e = client.get_server_conversations(&too_big).await.unwrap_err();
+/// assert!(matches!(e, Error::Input(InputError::PageSize(51))));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     /// Page sizes are 1..=50.
@@ -23,6 +32,18 @@ pub enum InputError {
 }
 
 /// Everything an SDK call can fail with.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) {
+/// use roam_sdk::{ChatType, Error};
+/// match client.pin_conversation("bob", ChatType::Single, true).await {
+///     Ok(_) => {}
+///     Err(Error::PinLimit(_)) => println!("unpin one first"),
+///     Err(Error::ConversationNotFound) => println!("no conversation with bob"),
+///     Err(e) => println!("{e}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid argument: {0}")]

@@ -9,6 +9,20 @@ use serde_json::Value;
 use crate::message::{ChatType, Message};
 
 /// One thing that happened, in the order the server delivered it.
+///
+/// ```
+/// # async fn f(mut events: roam_sdk::Events) {
+/// use roam_sdk::Event;
+/// while let Some(event) = events.recv().await {
+///     match event {
+///         Event::Message(m) => println!("{}: {:?}", m.from, m.body),
+///         Event::MultiDevice(e) => println!("another device: {:?} {}", e.op, e.conversation),
+///         Event::Disconnected { will_retry: false, reason } => break,
+///         _ => {}
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
@@ -46,6 +60,13 @@ pub enum Event {
 }
 
 /// What another device of this user did to a conversation.
+///
+/// ```
+/// use roam_sdk::{Event, MultiDeviceOp};
+/// fn is_pin(e: &Event) -> bool {
+///     matches!(e, Event::MultiDevice(m) if m.op == MultiDeviceOp::Pinned)
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MultiDeviceOp {
@@ -62,6 +83,16 @@ pub enum MultiDeviceOp {
 }
 
 /// A multi-device event: `op` on `conversation`, done on the device `resource`.
+///
+/// ```
+/// use roam_sdk::{Event, MultiDeviceOp};
+/// fn deleted(e: &Event) -> Option<&str> {
+///     match e {
+///         Event::MultiDevice(m) if m.op == MultiDeviceOp::Deleted => Some(&m.conversation),
+///         _ => None,
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MultiDeviceEvent {
     pub op: MultiDeviceOp,
@@ -71,6 +102,16 @@ pub struct MultiDeviceEvent {
 }
 
 /// A group or chat room event.
+///
+/// ```
+/// use roam_sdk::Event;
+/// fn removed_from(e: &Event) -> Option<&str> {
+///     match e {
+///         Event::Group(g) if g.operation == "KICK" => Some(&g.group),
+///         _ => None,
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GroupEvent {
     /// Easemob's operation name: `PRESENCE` (joined), `ABSENCE` (left), `KICK`, `DESTROY`,

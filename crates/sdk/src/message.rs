@@ -11,6 +11,12 @@ use roam_protocol::{
 use serde_json::{Map, Value, json};
 
 /// The kind of conversation a message belongs to.
+///
+/// ```
+/// use roam_sdk::{ChatType, Outgoing};
+/// let to_group = Outgoing::text(ChatType::Group, "g1", "hello all");
+/// assert_eq!(to_group.chat_type, ChatType::Group);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChatType {
@@ -50,6 +56,11 @@ impl ChatType {
 }
 
 /// What a file-like message carries.
+///
+/// ```
+/// use roam_sdk::{Body, FileKind};
+/// let photo = Body::File { kind: FileKind::Image, url: "https://cdn/x.png".into(), name: None, length: None };
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
@@ -60,6 +71,18 @@ pub enum FileKind {
 }
 
 /// A message's content.
+///
+/// ```
+/// use roam_sdk::Body;
+/// fn summary(b: &Body) -> String {
+///     match b {
+///         Body::Text(t) => t.clone(),
+///         Body::Custom { event, .. } => format!("[{event}]"),
+///         other => format!("{other:?}"),
+///     }
+/// }
+/// assert_eq!(summary(&Body::Text("hi".into())), "hi");
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Body {
@@ -230,6 +253,15 @@ impl Outgoing {
 }
 
 /// A message as received: pushed live, pulled at login, or read from history.
+///
+/// ```
+/// # async fn f(client: roam_sdk::Client) -> Result<(), roam_sdk::Error> {
+/// let page = client.get_history_messages(&roam_sdk::HistoryQuery::new(roam_sdk::ChatType::Single, "bob")).await?;
+/// for m in &page.messages {
+///     println!("{} {} → {}: {:?}", m.time, m.from, m.to, m.body);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Message {
     /// The server's id: unique, time-ordered; the cursor of history pages.
