@@ -16,6 +16,7 @@ use roam_domain::{
     auth::Principal,
     conversation::Target,
     device::{Device, Resource},
+    fanout::KickReason,
     group::{GroupEvent, GroupId, GroupKind, GroupOp},
     message::{MessageKind, NewMessage, StoredMessage},
     now_ms,
@@ -499,7 +500,16 @@ impl Session {
             Push::Notice(target) => Some(msync::notice(self.target_jid(&target))),
             Push::Kick(reason) => {
                 tracing::debug!(?reason, "kicking a session");
-                None
+                let online = self.online.as_ref()?;
+                let operation = match reason {
+                    KickReason::PasswordChanged => msync::KickOperation::PasswordChanged,
+                    KickReason::UserRemoved => msync::KickOperation::UserRemoved,
+                };
+                let me = self.user_jid(&online.device.user, None);
+                let now = now_ms();
+                // A meta id no message has: the current time in the id layout, low bits set.
+                let id = (now << 22) | 0x3f_ffff;
+                Some(msync::kick(me, operation, id, now))
             }
         }
     }
@@ -545,9 +555,13 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
                     Some(Ok(Message::Text(_) | Message::Close(_))) | Some(Err(_)) | None => break,
                 }
             },
-            push = session.next_push() => match push.and_then(|p| session.on_push(p)) {
-                Some(frame) => outgoing = vec![Message::Binary(frame.into())],
-                None => break,
+            push = session.next_push() => {
+                // A kick is told to the device, then the connection closes.
+                close = matches!(push, Some(Push::Kick(_)));
+                match push.and_then(|p| session.on_push(p)) {
+                    Some(frame) => outgoing = vec![Message::Binary(frame.into())],
+                    None => break,
+                }
             },
             _ = check.tick() => {
                 let silent = last_heard.elapsed() > limits.idle_timeout;

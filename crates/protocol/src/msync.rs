@@ -195,6 +195,50 @@ pub fn pull_batch(queue: Jid, metas: Vec<Meta>, next_key: Option<u64>, now_ms: u
     )
 }
 
+/// Why the server ends a session, as the SDK's STATISTIC operations name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KickOperation {
+    /// The user was deleted (the SDK's error 207).
+    UserRemoved,
+    /// The password changed: the session's token is void (216).
+    PasswordChanged,
+}
+
+/// An unsolicited batch with one STATISTIC meta telling the device it is logged out (the SDK
+/// sets `logOut` and reports the matching `onError` type), sent right before the server
+/// closes the connection. `queue` is the user's own JID, `id` a fresh meta id.
+pub fn kick(queue: Jid, operation: KickOperation, id: u64, now_ms: u64) -> Vec<u8> {
+    use crate::pb::{StatisticsBody, meta::NameSpace, statistics_body::Operation};
+    let operation = match operation {
+        KickOperation::UserRemoved => Operation::UserRemoved,
+        KickOperation::PasswordChanged => Operation::UserKickedByChangePassword,
+    };
+    let body = StatisticsBody {
+        operation: Some(operation as i32),
+        ..Default::default()
+    };
+    let meta = Meta {
+        id: Some(id),
+        from: Some(queue.clone()),
+        to: Some(queue.clone()),
+        timestamp: Some(now_ms),
+        ns: Some(NameSpace::Statistic as i32),
+        payload: Some(Bytes::from(body.encode_to_vec())),
+        ..Default::default()
+    };
+    frame(
+        Command::Sync,
+        CommSyncDl {
+            status: Some(ok()),
+            queue: Some(queue),
+            metas: vec![meta],
+            is_last: Some(true),
+            timestamp: Some(now_ms),
+            ..Default::default()
+        },
+    )
+}
+
 /// The answer to LOGOUT.
 pub fn logout_reply() -> Vec<u8> {
     frame(Command::Logout, Logout::default())

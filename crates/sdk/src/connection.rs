@@ -20,7 +20,7 @@ use roam_protocol::{
     msync::{self, ClientFrame},
     pb::{
         CommNotice, CommSyncDl, CommSyncUl, CommUnreadDl, Jid, Logout, Meta, Provision,
-        m_sync::Command as Cmd, meta::NameSpace,
+        StatisticsBody, m_sync::Command as Cmd, meta::NameSpace, statistics_body,
     },
 };
 use tokio::{
@@ -128,6 +128,8 @@ enum End {
     Closed,
     /// The connection was lost: reconnect.
     Lost(String),
+    /// The server logged this device out for good (password changed, user deleted): stop.
+    Kicked(String),
 }
 
 /// Starts the connection task. The returned receiver answers once the first login is done
@@ -197,6 +199,14 @@ impl Task {
                             reason,
                             will_retry: true,
                         }),
+                        End::Kicked(reason) => {
+                            self.emit(Event::Disconnected {
+                                reason,
+                                will_retry: false,
+                            });
+                            self.fail_pending();
+                            return;
+                        }
                     }
                 }
                 Ok(Err(e)) if first.is_some() || is_final(&e) => {
@@ -355,7 +365,7 @@ impl Task {
                     };
                     match self.on_frame(&bytes, &mut pulls) {
                         Ok(frames) => out.extend(frames),
-                        Err(reason) => return End::Lost(reason),
+                        Err(end) => return end,
                     }
                 }
                 cmd = commands.recv() => match cmd {
@@ -385,8 +395,9 @@ impl Task {
         &mut self,
         bytes: &[u8],
         pulls: &mut HashMap<String, bool>,
-    ) -> Result<Vec<Vec<u8>>, String> {
-        let (cmd, payload) = msync::decode_server(bytes).map_err(|e| e.to_string())?;
+    ) -> Result<Vec<Vec<u8>>, End> {
+        let lost = |e: &dyn std::fmt::Display| End::Lost(e.to_string());
+        let (cmd, payload) = msync::decode_server(bytes).map_err(|e| lost(&e))?;
         let mut out = vec![];
         let mut pull = |queue: Jid, out: &mut Vec<Vec<u8>>| {
             let key = queue_key(&queue);
@@ -399,7 +410,7 @@ impl Task {
         };
         match cmd {
             Cmd::Unread => {
-                let dl = CommUnreadDl::decode(payload).map_err(|e| e.to_string())?;
+                let dl = CommUnreadDl::decode(payload).map_err(|e| lost(&e))?;
                 for q in dl.unread {
                     if let Some(queue) = q.queue {
                         pull(queue, &mut out);
@@ -407,19 +418,22 @@ impl Task {
                 }
             }
             Cmd::Notice => {
-                let n = CommNotice::decode(payload).map_err(|e| e.to_string())?;
+                let n = CommNotice::decode(payload).map_err(|e| lost(&e))?;
                 if let Some(queue) = n.queue {
                     pull(queue, &mut out);
                 }
             }
             Cmd::Sync => {
-                let dl = CommSyncDl::decode(payload).map_err(|e| e.to_string())?;
+                let dl = CommSyncDl::decode(payload).map_err(|e| lost(&e))?;
+                if let Some(reason) = dl.metas.iter().find_map(kicked) {
+                    return Err(End::Kicked(reason));
+                }
                 match dl.queue {
                     Some(queue) => self.on_batch(queue, dl.metas, dl.next_key, pulls, &mut out),
                     None => self.on_ack(dl),
                 }
             }
-            Cmd::Logout => return Err("logged out by the server".into()),
+            Cmd::Logout => return Err(End::Lost("logged out by the server".into())),
             Cmd::Provision => {}
         }
         Ok(out)
@@ -474,6 +488,25 @@ impl Task {
             code => Err(Error::from_send(code, status.reason.unwrap_or_default())),
         };
         let _ = p.done.send(result);
+    }
+}
+
+/// The reason, if `meta` is the server logging this device out (a STATISTIC meta).
+fn kicked(meta: &Meta) -> Option<String> {
+    if meta.ns != Some(NameSpace::Statistic as i32) {
+        return None;
+    }
+    let body = StatisticsBody::decode(meta.payload.clone()?).ok()?;
+    match statistics_body::Operation::try_from(body.operation?).ok()? {
+        statistics_body::Operation::UserRemoved => Some("the user was deleted".into()),
+        statistics_body::Operation::UserKickedByChangePassword => {
+            Some("the password was changed".into())
+        }
+        statistics_body::Operation::UserLoginAnotherDevice
+        | statistics_body::Operation::UserKickedByOtherDevice => {
+            Some("logged in on another device".into())
+        }
+        statistics_body::Operation::Information => None,
     }
 }
 

@@ -53,7 +53,8 @@ pub enum Event {
     /// Something happened in a group or chat room this user is in (or was removed from).
     Group(GroupEvent),
     /// The connection dropped; the client reconnects by itself (`Reconnected` follows), or,
-    /// with `will_retry` false, has given up (the token was refused).
+    /// with `will_retry` false, has stopped for good: the server logged this device out (the
+    /// password changed, the user was deleted) or refused the token.
     Disconnected { reason: String, will_retry: bool },
     /// The connection is back; anything missed in between follows, without duplicates.
     Reconnected,

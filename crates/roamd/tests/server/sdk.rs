@@ -714,3 +714,38 @@ async fn a_reconnect_in_the_middle_of_message_streams_loses_and_duplicates_nothi
     }
     assert_eq!(stored, N, "each of alice's messages is stored once");
 }
+
+#[tokio::test]
+async fn a_password_change_logs_the_client_out_for_good() {
+    let app = spawn_app().await;
+    app.users(&["alice"]).await;
+    let (alice, mut events) = open(&app, "alice", "a").await;
+    let (s, b) = http(
+        app.addr,
+        "PUT",
+        &format!("{BASE}/users/alice/password"),
+        Some(&app.admin_token),
+        Some(json!({"newpassword": "new"})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let reason = next(&mut events, |e| match e {
+        Event::Disconnected { reason, will_retry } => Some((reason, will_retry)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(reason, ("the password was changed".into(), false));
+    // The stream ends and the client is done.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let e = alice
+        .send(&Outgoing::text(ChatType::Single, "alice", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Closed), "{e:?}");
+}
