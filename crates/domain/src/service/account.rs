@@ -172,7 +172,8 @@ impl Roam {
             .ok_or(AccountError::UserNotFound(id))
     }
 
-    /// Removes a user (admin only) and disconnects their devices.
+    /// Removes a user (admin only) with the groups and chat rooms they own (their members are
+    /// told, as for a destroy), and logs their devices out.
     pub async fn delete_user(
         &self,
         caller: &Principal,
@@ -182,6 +183,13 @@ impl Roam {
             return Err(AccountError::Forbidden);
         }
         let id = UserId::parse(username)?;
+        if self.store.user(&id).await?.is_none() {
+            return Err(AccountError::UserNotFound(id));
+        }
+        self.destroy_owned_groups(&id).await.map_err(|e| match e {
+            super::GroupError::Store(e) => AccountError::Store(e),
+            other => AccountError::Store(StoreError::Engine(other.to_string())),
+        })?;
         let user = self
             .store
             .delete_user(&id)

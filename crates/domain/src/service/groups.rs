@@ -318,6 +318,21 @@ impl Roam {
         Ok(group)
     }
 
+    /// Destroys every group and chat room `user` owns (as the admin would), telling their
+    /// members. Run before the user is deleted: in Easemob a deleted owner's groups and
+    /// chat rooms go with them, rather than staying without an owner.
+    pub(super) async fn destroy_owned_groups(&self, user: &UserId) -> Result<(), GroupError> {
+        for kind in [GroupKind::Group, GroupKind::ChatRoom] {
+            for group in self.store.groups_of(user, kind).await? {
+                if group.owner == *user {
+                    self.destroy_group(&Principal::Admin, group.id.as_str())
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Makes a member the owner (the admin or the owner).
     pub async fn transfer_group(
         &self,

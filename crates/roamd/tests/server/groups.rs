@@ -462,3 +462,51 @@ fn rusqlite_count(path: &std::path::Path) -> i64 {
     )
     .unwrap()
 }
+
+#[tokio::test]
+async fn deleting_a_user_destroys_the_groups_they_own_and_tells_the_members() {
+    let app = spawn_app().await;
+    app.users(&["alice", "bob"]).await;
+    let owned = create_group(&app, &app.admin_token, Some("alice"), &["bob"]).await;
+    let joined = create_group(&app, &app.admin_token, Some("bob"), &["alice"]).await;
+    let mut bob = app.device("bob", "b").await;
+    bob.sync_all().await.unwrap();
+    let (s, b) = http(
+        app.addr,
+        "DELETE",
+        &format!("{BASE}/users/alice"),
+        Some(&app.admin_token),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s, 200, "{b}");
+    let got = bob.sync_all().await.unwrap();
+    let destroyed: Vec<_> = got
+        .iter()
+        .filter(|m| m.muc.as_ref().and_then(|b| b.operation) == Some(Operation::Destroy as i32))
+        .filter_map(|m| m.muc.as_ref()?.muc_id.as_ref()?.name.clone())
+        .collect();
+    assert_eq!(destroyed, [owned.clone()]);
+    let status = |g: String| {
+        let app = &app;
+        async move {
+            http(
+                app.addr,
+                "GET",
+                &format!("{BASE}/chatgroups/{g}"),
+                Some(&app.admin_token),
+                None,
+            )
+            .await
+            .unwrap()
+            .0
+        }
+    };
+    assert_eq!(
+        status(owned).await,
+        404,
+        "the owned group went with its owner"
+    );
+    assert_eq!(status(joined).await, 200, "a group alice was only in stays");
+}
