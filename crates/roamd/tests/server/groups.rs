@@ -487,7 +487,7 @@ async fn deleting_a_user_destroys_the_groups_they_own_and_tells_the_members() {
         .filter(|m| m.muc.as_ref().and_then(|b| b.operation) == Some(Operation::Destroy as i32))
         .filter_map(|m| m.muc.as_ref()?.muc_id.as_ref()?.name.clone())
         .collect();
-    assert_eq!(destroyed, [owned.clone()]);
+    assert_eq!(destroyed, std::slice::from_ref(&owned));
     let status = |g: String| {
         let app = &app;
         async move {
