@@ -297,6 +297,13 @@ impl Client {
         if options.user.is_empty() {
             return Err(crate::InputError::Empty("user").into());
         }
+        if !cfg!(feature = "tls") {
+            for url in [options.api_url.clone(), options.ws_url()] {
+                if url.starts_with("https://") || url.starts_with("wss://") {
+                    return Err(crate::InputError::TlsDisabled(url).into());
+                }
+            }
+        }
         let base = format!("{}/{org}/{app}", options.api_url);
         let http = reqwest::Client::new();
         let token = match &options.credentials {
@@ -529,4 +536,21 @@ fn fresh_resource() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("rust_{:x}", nanos & 0xffff_ffff_ffff)
+}
+
+#[cfg(all(test, not(feature = "tls")))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn https_without_the_tls_feature_is_refused_up_front() {
+        let e = Client::open_rest(Options::password("https://im.example.com", "o#a", "u", "p"))
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(
+            e,
+            Error::Input(crate::InputError::TlsDisabled(url)) if url == "https://im.example.com"
+        ));
+    }
 }

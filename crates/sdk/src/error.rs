@@ -26,6 +26,9 @@ pub enum InputError {
     /// Marks are set on 1..=20 conversations at a time.
     #[error("marks are set on 1 to 20 conversations at a time, got {0}")]
     MarkTargets(usize),
+    /// An `https://` or `wss://` URL without the crate's `tls` feature.
+    #[error("{0}: https:// and wss:// need roam-sdk's `tls` feature")]
+    TlsDisabled(String),
     /// An empty user, group or conversation id.
     #[error("{0} must not be empty")]
     Empty(&'static str),

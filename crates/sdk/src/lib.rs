@@ -26,6 +26,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Plain `http://` / `ws://` URLs work out of the box; `https://` / `wss://` need the `tls`
+//! feature (rustls on ring with the webpki roots).
+//!
 //! A client keeps its connection up by itself: after a drop it reconnects with backoff, sends
 //! again what was not acknowledged (the server stores it once) and delivers what arrived
 //! meanwhile, each message once ([`Event::Disconnected`] and [`Event::Reconnected`] say so).
