@@ -150,6 +150,7 @@ impl Rest {
             .layer(middleware::from_fn_with_state(self.clone(), check_app))
             .with_state(self.clone());
         Router::new()
+            .route("/health", get(health).with_state(self.clone()))
             .nest("/{org}/{app}", app)
             .fallback(not_found)
             .layer(cors())
@@ -189,6 +190,24 @@ async fn check_app(State(rest): State<Arc<Rest>>, req: Request, next: Next) -> R
         return ApiError::AppNotFound(format!("{org}/{app}")).into_response();
     }
     next.run(req).await
+}
+
+/// # `GET /health`
+///
+/// 200 `{"status":"ok"}` while the server can read its store, else 503: for load balancers
+/// and orchestrators. Needs no token.
+async fn health(State(rest): State<Arc<Rest>>) -> Response {
+    match rest.roam.ready().await {
+        Ok(()) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the store does not answer");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -84,4 +84,9 @@ impl Roam {
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
+
+    /// Whether the store answers a tiny read: what a load balancer's health check asks.
+    pub async fn ready(&self) -> Result<(), crate::store::StoreError> {
+        self.store.setting("app_uuid").await.map(|_| ())
+    }
 }

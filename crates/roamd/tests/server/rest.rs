@@ -272,3 +272,10 @@ async fn cors_preflight_allows_the_sdk_headers() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn health_answers_without_a_token() {
+    let app = spawn_app().await;
+    let (s, b) = http(app.addr, "GET", "/health", None, None).await.unwrap();
+    assert_eq!((s, b), (200, json!({"status": "ok"})));
+}
