@@ -215,7 +215,7 @@ impl Task {
                             let _ = f.send(Err(e));
                         }
                         None => self.emit(Event::Disconnected {
-                            reason: e.to_string(),
+                            reason: chain(&e),
                             will_retry: false,
                         }),
                     }
@@ -517,6 +517,18 @@ fn is_final(e: &Error) -> bool {
         Error::LoginRefused { reason, .. } => !reason.contains("internal server error"),
         _ => false,
     }
+}
+
+/// An error with its causes, `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 fn protocol(e: impl std::fmt::Display) -> Error {

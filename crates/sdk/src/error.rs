@@ -87,9 +87,11 @@ pub enum Error {
     /// A REST-only client ([`crate::Client::open_rest`]) cannot send.
     #[error("this client has no connection (opened for REST only)")]
     NotConnected,
-    #[error("HTTP: {0}")]
+    /// The HTTP request failed (its cause is the error's `source`).
+    #[error("HTTP request failed")]
     Http(#[from] reqwest::Error),
-    #[error("WebSocket: {0}")]
+    /// The WebSocket failed (its cause is the error's `source`).
+    #[error("WebSocket failed")]
     WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
     /// The server answered something this SDK cannot read.
     #[error("unexpected answer: {0}")]
