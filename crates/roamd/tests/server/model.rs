@@ -732,7 +732,8 @@ fn me(u: usize) -> Principal {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 40,
+        // 40 keeps the suite quick; `ROAM_MODEL_CASES=1000` for a deeper run.
+        cases: std::env::var("ROAM_MODEL_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(40),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
