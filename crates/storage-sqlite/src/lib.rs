@@ -60,10 +60,11 @@ pub struct SqliteStore {
 }
 
 /// The schema scripts: `MIGRATIONS[n]` takes a database from version n to n + 1.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("schema.sql"),
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
+    include_str!("schema_v4.sql"),
 ];
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -500,8 +501,8 @@ impl Store for SqliteStore {
                 };
                 for (user, other, kind) in sides {
                     c.execute(
-                        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7) ON CONFLICT DO NOTHING",
+                        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms, sort_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7, ?7) ON CONFLICT DO NOTHING",
                         params![user.as_str(), conv, other.encode(), kind, seq - 1, count - activity as i64, ts],
                     )
                     .map_err(engine)?;
@@ -512,6 +513,14 @@ impl Store for SqliteStore {
                         params![m.from.as_str(), conv],
                     )
                     .map_err(engine)?;
+                    if matches!(m.to, Target::User(_)) {
+                        // Both sides of a single chat move to the top of their lists.
+                        c.prepare_cached(
+                            "UPDATE user_conversations SET sort_ms = ?2 WHERE conv_id = ?1 AND kind = 0",
+                        )
+                        .and_then(|mut st| st.execute(params![conv, ts]))
+                        .map_err(engine)?;
+                    }
                 }
                 if group_ack {
                     // Read up to the group's newest message, on every device of the sender.

@@ -81,56 +81,115 @@ fn listed(include_empty: bool) -> String {
     )
 }
 
-/// A page of the user's conversation list.
-pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Result<ListPage> {
-    // Listed: activity the user has not deleted, or (not deleted by the user) a group they
-    // are in, or with needEmptySession a conversation whose messages they all deleted.
-    let (key, filter) = match q.filter {
-        ListFilter::All { include_empty } => (ACTIVITY, listed(include_empty)),
-        ListFilter::Pinned => ("uc.pinned_ms", format!("uc.pinned_ms > 0 AND {ON_LIST}")),
-        ListFilter::Marked(m) => (
-            ACTIVITY,
-            format!("(uc.marks & {}) != 0 AND {ON_LIST}", m.bit()),
-        ),
-    };
-    // The cursor is bound, not written into the SQL: one cached statement serves every page.
-    let after = if q.after.is_some() {
-        "AND (k < ?3 OR (k = ?3 AND conv_id < ?4))"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT conv_id, target, k, last, pinned_ms, marks, unread, read_seq FROM ( \
-           SELECT uc.conv_id, uc.target, {key} AS k, {LAST} AS last, uc.pinned_ms, uc.marks, \
-                  cv.chat_count - uc.read_ord - (uc.sent - uc.read_sent) AS unread, uc.read_seq \
-           FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
-           WHERE uc.user_id = ?1 AND uc.kind IN ({SINGLE}, {GROUP}) AND {filter}) \
-         WHERE 1 {after} ORDER BY k DESC, conv_id DESC LIMIT ?2"
-    );
-    let limit = q.limit.get();
-    let mut stmt = c.prepare_cached(&sql)?;
-    let (key_after, tie_after) = q.after.map_or((0, 0), |a| (a.key as i64, a.tie as i64));
+/// One list row: (conv, target, key, last seq, pinned_ms, marks, unread before deletes,
+/// read_seq).
+type ListRow = (i64, String, i64, i64, i64, i64, i64, i64);
+
+/// The columns of a list row, with `key` as the sort key.
+fn list_columns(key: &str) -> String {
+    format!(
+        "uc.conv_id, uc.target, {key} AS k, {LAST} AS last, uc.pinned_ms, uc.marks, \
+         cv.chat_count - uc.read_ord - (uc.sent - uc.read_sent) AS unread, uc.read_seq"
+    )
+}
+
+fn list_rows(
+    c: &Connection,
+    sql: &str,
+    user: &UserId,
+    limit: usize,
+    after: Option<ListCursor>,
+) -> rusqlite::Result<Vec<ListRow>> {
     let mut args: Vec<Value> = vec![
         Value::Text(user.as_str().to_owned()),
         Value::Integer(limit as i64 + 1),
     ];
-    if q.after.is_some() {
-        args.extend([Value::Integer(key_after), Value::Integer(tie_after)]);
+    if let Some(a) = after {
+        args.extend([Value::Integer(a.key as i64), Value::Integer(a.tie as i64)]);
     }
-    let rows = stmt
-        .query_map(params_from_iter(args), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, i64>(6)?,
-                r.get::<_, i64>(7)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut stmt = c.prepare_cached(sql)?;
+    stmt.query_map(params_from_iter(args), |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        ))
+    })?
+    .collect()
+}
+
+/// A page of the user's conversation list.
+///
+/// The full list merges two sources: single chats read in order from an index on their
+/// `sort_ms` (so a page costs about a page of rows, whatever the list's length), and groups,
+/// whose order is computed from their conversation rows (a group message writes no member
+/// row). Pinned and marked lists are small and computed.
+pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Result<ListPage> {
+    let limit = q.limit.get();
+    // The cursor is bound, not written into the SQL: one cached statement serves every page.
+    let after = |k: &str, tie: &str| {
+        if q.after.is_some() {
+            format!("AND ({k}, {tie}) < (?3, ?4)")
+        } else {
+            String::new()
+        }
+    };
+    let computed = |key: &str, kinds: &str, filter: &str| {
+        format!(
+            "SELECT * FROM (SELECT {} FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
+               WHERE uc.user_id = ?1 AND uc.kind IN ({kinds}) AND {filter}) \
+             WHERE 1 {} ORDER BY k DESC, conv_id DESC LIMIT ?2",
+            list_columns(key),
+            after("k", "conv_id")
+        )
+    };
+    let rows = match q.filter {
+        // Listed: activity the user has not deleted, or (not deleted by the user) a group they
+        // are in, or with needEmptySession a conversation whose messages they all deleted.
+        ListFilter::All { include_empty } => {
+            let filter = listed(include_empty);
+            let singles = format!(
+                "SELECT {} FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
+                 WHERE uc.user_id = ?1 AND uc.kind = {SINGLE} AND {filter} {} \
+                 ORDER BY uc.sort_ms DESC, uc.conv_id DESC LIMIT ?2",
+                list_columns("uc.sort_ms"),
+                after("uc.sort_ms", "uc.conv_id")
+            );
+            let mut rows = list_rows(c, &singles, user, limit, q.after)?;
+            let groups = computed(ACTIVITY, &GROUP.to_string(), &filter);
+            rows.extend(list_rows(c, &groups, user, limit, q.after)?);
+            rows.sort_by_key(|r| std::cmp::Reverse((r.2, r.0)));
+            rows.truncate(limit + 1);
+            rows
+        }
+        ListFilter::Pinned => list_rows(
+            c,
+            &computed(
+                "uc.pinned_ms",
+                &format!("{SINGLE}, {GROUP}"),
+                &format!("uc.pinned_ms > 0 AND {ON_LIST}"),
+            ),
+            user,
+            limit,
+            q.after,
+        )?,
+        ListFilter::Marked(m) => list_rows(
+            c,
+            &computed(
+                ACTIVITY,
+                &format!("{SINGLE}, {GROUP}"),
+                &format!("(uc.marks & {}) != 0 AND {ON_LIST}", m.bit()),
+            ),
+            user,
+            limit,
+            q.after,
+        )?,
+    };
     let more = rows.len() > limit;
     let mut items = Vec::with_capacity(limit.min(rows.len()));
     let mut last_stmt = c.prepare_cached(&format!(
@@ -393,7 +452,8 @@ fn review(c: &Connection, user: &UserId, side: &Side) -> rusqlite::Result<()> {
         .optional()?;
     let (vis_seq, vis_ms) = vis.unwrap_or((0, 0));
     c.execute(
-        "UPDATE user_conversations SET hidden_to = ?3, vis_seq = ?4, vis_ms = ?5, emptied = ?6, removed = ?7 \
+        "UPDATE user_conversations SET hidden_to = ?3, vis_seq = ?4, vis_ms = ?5, emptied = ?6, removed = ?7, \
+            sort_ms = CASE WHEN ?4 > 0 THEN ?5 ELSE created_ms END \
          WHERE user_id = ?1 AND conv_id = ?2",
         params![
             user.as_str(),

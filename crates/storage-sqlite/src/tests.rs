@@ -392,6 +392,50 @@ async fn a_send_repeated_under_the_same_client_id_is_stored_once() {
     assert_eq!(texts(&s, &d, "alice").await, ["hello", "hello", "hello"]);
 }
 
+#[tokio::test]
+async fn the_list_order_survives_the_upgrade_that_indexes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    for (from, to) in [
+        ("bob", "alice"),
+        ("carol", "alice"),
+        ("alice", "dave"),
+        ("bob", "alice"),
+    ] {
+        send(&s, from, "r", to, "x").await;
+    }
+    let m = s.append(chat("erin", "r", "alice", "gone")).await.unwrap();
+    s.remove_messages(
+        &uid("alice"),
+        &t("erin"),
+        roam_domain::roaming::Removal::Ids(vec![m.id]),
+    )
+    .await
+    .unwrap();
+    let query = roam_domain::roaming::ListQuery {
+        filter: roam_domain::roaming::ListFilter::All {
+            include_empty: true,
+        },
+        limit: roam_domain::roaming::PageSize::parse(50).unwrap(),
+        after: None,
+    };
+    let before = s.conversations(&uid("alice"), &query).await.unwrap();
+    let path = s.path.clone();
+    drop(s);
+    // Back to schema version 3, then open: the upgrade computes every list position again.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "DROP INDEX user_conversations_list; DROP INDEX user_conversations_pinned; \
+         ALTER TABLE user_conversations DROP COLUMN sort_ms; PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(c);
+    let s = open(&dir);
+    let after = s.conversations(&uid("alice"), &query).await.unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.items.len(), 4);
+}
+
 mod roaming {
     use super::*;
     use roam_domain::roaming::{Direction, HistoryQuery, ListFilter, ListQuery, PageSize, Removal};
@@ -423,6 +467,8 @@ mod roaming {
         send(&s, "bob", "b", "alice", "1").await;
         send(&s, "carol", "c", "alice", "2").await;
         send(&s, "bob", "b", "alice", "3").await;
+        // The list orders by millisecond (ties by conversation age): step past carol's.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         send(&s, "alice", "a", "bob", "mine").await;
         assert_eq!(
             listed(&s, "alice").await,
