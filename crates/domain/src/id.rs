@@ -12,6 +12,11 @@ const NODE_BITS: u32 = 10;
 const SEQ_BITS: u32 = 12;
 
 impl MessageId {
+    /// Ids count milliseconds from this time (2020-01-01T00:00:00Z)…
+    pub const EPOCH_MS: u64 = EPOCH_MS;
+    /// …shifted left by this many bits (node and sequence below).
+    pub const TIME_SHIFT: u32 = NODE_BITS + SEQ_BITS;
+
     /// The epoch ms the id was made at.
     pub fn timestamp_ms(self) -> u64 {
         (self.0 >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS

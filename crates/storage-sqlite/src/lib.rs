@@ -477,9 +477,10 @@ impl Store for SqliteStore {
                     .query_row(
                         "UPDATE conversations SET last_seq = last_seq + 1, last_ms = ?2, chat_count = chat_count + ?3, \
                          last_chat_seq = CASE WHEN ?3 THEN last_seq + 1 ELSE last_chat_seq END, \
-                         last_chat_ms = CASE WHEN ?3 THEN ?2 ELSE last_chat_ms END \
+                         last_chat_ms = CASE WHEN ?3 THEN ?2 ELSE last_chat_ms END, \
+                         last_chat_id = CASE WHEN ?3 THEN ?4 ELSE last_chat_id END \
                          WHERE key = ?1 RETURNING id, last_seq, chat_count",
-                        params![key, ts, activity],
+                        params![key, ts, activity, id.0 as i64],
                         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                     )
                     .map_err(engine)?;
@@ -501,9 +502,9 @@ impl Store for SqliteStore {
                 };
                 for (user, other, kind) in sides {
                     c.execute(
-                        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms, sort_ms) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7, ?7) ON CONFLICT DO NOTHING",
-                        params![user.as_str(), conv, other.encode(), kind, seq - 1, count - activity as i64, ts],
+                        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms, sort_key) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7, ?8) ON CONFLICT DO NOTHING",
+                        params![user.as_str(), conv, other.encode(), kind, seq - 1, count - activity as i64, ts, MessageId::floor_at(ts as u64).0 as i64],
                     )
                     .map_err(engine)?;
                 }
@@ -516,9 +517,9 @@ impl Store for SqliteStore {
                     if matches!(m.to, Target::User(_)) {
                         // Both sides of a single chat move to the top of their lists.
                         c.prepare_cached(
-                            "UPDATE user_conversations SET sort_ms = ?2 WHERE conv_id = ?1 AND kind = 0",
+                            "UPDATE user_conversations SET sort_key = ?2 WHERE conv_id = ?1 AND kind = 0",
                         )
-                        .and_then(|mut st| st.execute(params![conv, ts]))
+                        .and_then(|mut st| st.execute(params![conv, id.0 as i64]))
                         .map_err(engine)?;
                     }
                 }

@@ -64,8 +64,11 @@ const LIVE: &str = "cv.last_chat_seq > uc.hidden_to";
 /// Not deleted by the user, or back since (a pin or a mark needs this; an emptied
 /// conversation still qualifies, as `needEmptySession` lists it).
 const ON_LIST: &str = "(cv.last_chat_seq > uc.hidden_to OR uc.removed = 0)";
-const ACTIVITY: &str = "CASE WHEN cv.last_chat_seq > uc.hidden_to THEN cv.last_chat_ms \
-     WHEN uc.vis_seq > 0 THEN uc.vis_ms ELSE uc.created_ms END";
+/// A list position, in message-id space (see `schema_v4.sql`): the id of the newest activity
+/// the user sees, else the first id of the ms the side began. Single chat sides keep it in
+/// `sort_key`.
+const ACTIVITY: &str = "CASE WHEN cv.last_chat_seq > uc.hidden_to THEN cv.last_chat_id \
+     WHEN uc.vis_seq > 0 THEN uc.vis_id ELSE MAX(uc.created_ms - 1577836800000, 0) << 22 END";
 const LAST: &str =
     "CASE WHEN cv.last_chat_seq > uc.hidden_to THEN cv.last_chat_seq ELSE uc.vis_seq END";
 
@@ -126,7 +129,7 @@ fn list_rows(
 /// A page of the user's conversation list.
 ///
 /// The full list merges two sources: single chats read in order from an index on their
-/// `sort_ms` (so a page costs about a page of rows, whatever the list's length), and groups,
+/// `sort_key` (so a page costs about a page of rows, whatever the list's length), and groups,
 /// whose order is computed from their conversation rows (a group message writes no member
 /// row). Pinned and marked lists are small and computed.
 pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Result<ListPage> {
@@ -156,9 +159,9 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
             let singles = format!(
                 "SELECT {} FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
                  WHERE uc.user_id = ?1 AND uc.kind = {SINGLE} AND {filter} {} \
-                 ORDER BY uc.sort_ms DESC, uc.conv_id DESC LIMIT ?2",
-                list_columns("uc.sort_ms"),
-                after("uc.sort_ms", "uc.conv_id")
+                 ORDER BY uc.sort_key DESC, uc.conv_id DESC LIMIT ?2",
+                list_columns("uc.sort_key"),
+                after("uc.sort_key", "uc.conv_id")
             );
             let mut rows = list_rows(c, &singles, user, limit, q.after)?;
             let groups = computed(ACTIVITY, &GROUP.to_string(), &filter);
@@ -441,19 +444,19 @@ fn read_to(c: &Connection, user: &UserId, side: &mut Side, seq: i64) -> rusqlite
 fn review(c: &Connection, user: &UserId, side: &Side) -> rusqlite::Result<()> {
     let was_live = side.last_chat_seq > side.hidden_to;
     let hidden_to = side.hidden_to.max(side.last_chat_seq);
-    let vis: Option<(i64, i64)> = c
+    let vis: Option<(i64, i64, i64)> = c
         .query_row(
-            "SELECT seq, ts_ms FROM messages m WHERE conv_id = ?2 AND seq > ?3 AND seq <= ?4 AND activity = 1 \
+            "SELECT seq, ts_ms, id FROM messages m WHERE conv_id = ?2 AND seq > ?3 AND seq <= ?4 AND activity = 1 \
              AND NOT EXISTS (SELECT 1 FROM deleted_messages d WHERE d.user_id = ?1 AND d.conv_id = m.conv_id AND d.seq = m.seq) \
              ORDER BY seq DESC LIMIT 1",
             params![user.as_str(), side.conv, side.start, hidden_to],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let (vis_seq, vis_ms) = vis.unwrap_or((0, 0));
+    let (vis_seq, vis_ms, vis_id) = vis.unwrap_or((0, 0, 0));
     c.execute(
-        "UPDATE user_conversations SET hidden_to = ?3, vis_seq = ?4, vis_ms = ?5, emptied = ?6, removed = ?7, \
-            sort_ms = CASE WHEN ?4 > 0 THEN ?5 ELSE created_ms END \
+        "UPDATE user_conversations SET hidden_to = ?3, vis_seq = ?4, vis_ms = ?5, vis_id = ?8, emptied = ?6, removed = ?7, \
+            sort_key = CASE WHEN ?4 > 0 THEN ?8 ELSE MAX(created_ms - 1577836800000, 0) << 22 END \
          WHERE user_id = ?1 AND conv_id = ?2",
         params![
             user.as_str(),
@@ -462,7 +465,8 @@ fn review(c: &Connection, user: &UserId, side: &Side) -> rusqlite::Result<()> {
             vis_seq,
             vis_ms,
             vis.is_none(),
-            side.removed && !was_live
+            side.removed && !was_live,
+            vis_id
         ],
     )?;
     Ok(())

@@ -392,6 +392,16 @@ async fn a_send_repeated_under_the_same_client_id_is_stored_once() {
     assert_eq!(texts(&s, &d, "alice").await, ["hello", "hello", "hello"]);
 }
 
+/// The list's SQL (roaming.rs, schema_v4.sql) writes "the first id of a ms" with these.
+#[test]
+fn the_id_layout_the_list_sql_assumes() {
+    use roam_domain::id::MessageId;
+    assert_eq!(
+        (MessageId::EPOCH_MS, MessageId::TIME_SHIFT),
+        (1_577_836_800_000, 22)
+    );
+}
+
 #[tokio::test]
 async fn the_list_order_survives_the_upgrade_that_indexes_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -426,7 +436,9 @@ async fn the_list_order_survives_the_upgrade_that_indexes_it() {
     let c = rusqlite::Connection::open(&path).unwrap();
     c.execute_batch(
         "DROP INDEX user_conversations_list; DROP INDEX user_conversations_pinned; \
-         ALTER TABLE user_conversations DROP COLUMN sort_ms; PRAGMA user_version = 3;",
+         ALTER TABLE user_conversations DROP COLUMN sort_key; \
+         ALTER TABLE user_conversations DROP COLUMN vis_id; \
+         ALTER TABLE conversations DROP COLUMN last_chat_id; PRAGMA user_version = 3;",
     )
     .unwrap();
     drop(c);
@@ -467,8 +479,6 @@ mod roaming {
         send(&s, "bob", "b", "alice", "1").await;
         send(&s, "carol", "c", "alice", "2").await;
         send(&s, "bob", "b", "alice", "3").await;
-        // The list orders by millisecond (ties by conversation age): step past carol's.
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         send(&s, "alice", "a", "bob", "mine").await;
         assert_eq!(
             listed(&s, "alice").await,

@@ -218,8 +218,8 @@ impl Model {
                 .iter()
                 .filter(|m| m.activity && m.from != u && !side.hidden.contains(&m.id))
                 .count() as u64;
-            let rank = self.convs[&c].0;
-            rows.push(((last.ts, rank), (target.to_string(), unread, Some(last.id))));
+            // Exactly newest first: by the (unique, time-ordered) id of the newest message.
+            rows.push((last.id, (target.to_string(), unread, Some(last.id))));
         }
         rows.sort_by_key(|r| std::cmp::Reverse(r.0));
         rows.into_iter().map(|r| r.1).collect()
