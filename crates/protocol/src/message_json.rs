@@ -8,12 +8,36 @@ use crate::pb::{
     message_body::{self, Content, content},
 };
 
-/// Which kind of conversation a REST message goes to.
+/// Which kind of conversation a message belongs to, with the names the wire gives each kind.
+/// This is the one place those names are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatKind {
     Single,
     Group,
     ChatRoom,
+}
+
+impl ChatKind {
+    /// The name in message JSON, conversation lists and multi-device events: `chat`,
+    /// `groupchat`, `chatroom`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChatKind::Single => "chat",
+            ChatKind::Group => "groupchat",
+            ChatKind::ChatRoom => "chatroom",
+        }
+    }
+
+    /// A kind as clients write it, in any case: `chat` or `singleChat`; `groupChat` or
+    /// `group`; `chatRoom`.
+    pub fn parse(raw: &str) -> Option<ChatKind> {
+        match raw.to_ascii_lowercase().as_str() {
+            "chat" | "singlechat" => Some(ChatKind::Single),
+            "groupchat" | "group" => Some(ChatKind::Group),
+            "chatroom" => Some(ChatKind::ChatRoom),
+            _ => None,
+        }
+    }
 }
 
 /// Why a REST message body was refused (the text is the error description).
@@ -305,11 +329,7 @@ pub fn body_to_rest(body: &MessageBody, kind: ChatKind) -> Value {
             .and_then(|j| j.name.clone())
             .unwrap_or_default()
     };
-    let ty = match kind {
-        ChatKind::Single => "chat",
-        ChatKind::Group => "groupchat",
-        ChatKind::ChatRoom => "chatroom",
-    };
+    let ty = kind.name();
     serde_json::json!({
         "bodies": body.contents.iter().map(content_to_rest).collect::<Vec<_>>(),
         "ext": ext_from_wire(&body.ext),

@@ -1,0 +1,1 @@
+//! The storage conformance suite: every engine runs these tests.

@@ -1,0 +1,1 @@
+//! Domain values as msync metas and JIDs.

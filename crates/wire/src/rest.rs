@@ -1,0 +1,1 @@
+//! Domain values as Easemob REST JSON.
