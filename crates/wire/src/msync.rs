@@ -6,7 +6,8 @@
 //!   acks ([`message_meta`]), group events as MUC metas ([`group_event_meta`]), conversation
 //!   events as NOTIFY metas ([`conversation_event_meta`], payload [`notify_payload`]).
 //! - [`kick_frame`]: the frame telling a device the server logs it out.
-//! - [`new_message`]: a message meta a device sends, as the domain's [`NewMessage`].
+//! - [`new_message`]: a message meta a device sends, as the domain's
+//!   [`NewMessage`](roam_domain::message::NewMessage).
 //!
 //! Every function takes the app key (`org#app`) and, where a JID depends on who asks, the
 //! logged-in user: no gateway state. The wire facts relied on are in `docs/protocol.md`.

@@ -4,11 +4,11 @@
 //! so its logic is testable alone. It decodes the frame and hands it to one handler per
 //! [`ClientFrame`] variant, each in the file of its command family:
 //!
-//! - [`login`]: PROVISION (the token, the user, the device slot);
-//! - [`pull`]: the unread answer, and pulling a queue (which acks what was pulled before);
-//! - [`send`]: a message or ack a device sends (a CHAT meta) → the service's `send`;
-//! - [`rooms`]: chat room JOIN and LEAVE (a MUC meta);
-//! - [`socket`]: [`serve`], which drives a WebSocket: it reads frames, writes answers,
+//! - `login.rs`: PROVISION (the token, the user, the device slot);
+//! - `pull.rs`: the unread answer, and pulling a queue (which acks what was pulled before);
+//! - `send.rs`: a message or ack a device sends (a CHAT meta) → the service's `send`;
+//! - `rooms.rs`: chat room JOIN and LEAVE (a MUC meta);
+//! - `socket.rs`: [`serve`], which drives a WebSocket: it reads frames, writes answers,
 //!   forwards the hub's pushes (notices, kicks) between requests, pings, and closes dead or
 //!   silent connections.
 //!
