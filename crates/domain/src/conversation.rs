@@ -1,6 +1,8 @@
 //! Conversations: whom a message goes to, and so which conversation it belongs to.
 use std::fmt;
 
+use serde::de::DeserializeOwned;
+
 use crate::{group::GroupId, user::UserId};
 
 /// The other side of a conversation, as seen by one user: a peer (single chat) or a group or
@@ -60,6 +62,37 @@ impl From<GroupId> for Target {
     fn from(g: GroupId) -> Self {
         Target::Group(g)
     }
+}
+
+/// Why a stored event (a [`crate::group::GroupEvent`] or a
+/// [`crate::roaming::ConversationEvent`]) could not be read back. Events are written by the
+/// server itself, so this means a damaged row or a payload from a newer server: the reader
+/// logs it and skips the event rather than failing the whole pull.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UndecodableEvent {
+    #[error("event payload version {0} is not one this server reads")]
+    UnknownVersion(u64),
+    #[error("malformed event payload: {0}")]
+    Malformed(String),
+}
+
+/// Stored events are JSON objects whose `v` names the layout of the other fields; this is the
+/// one layout version written today.
+pub(crate) const EVENT_VERSION: u64 = 1;
+
+/// Reads a stored event payload `{"v":1,…}` as `T`, after checking its version: a payload of
+/// another version is refused as such, not as malformed.
+pub(crate) fn decode_versioned<T: DeserializeOwned>(payload: &[u8]) -> Result<T, UndecodableEvent> {
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        v: u64,
+    }
+    let malformed = |e: serde_json::Error| UndecodableEvent::Malformed(e.to_string());
+    let Versioned { v } = serde_json::from_slice(payload).map_err(malformed)?;
+    if v != EVENT_VERSION {
+        return Err(UndecodableEvent::UnknownVersion(v));
+    }
+    serde_json::from_slice(payload).map_err(malformed)
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@ use std::fmt;
 
 use crate::user::UserId;
 
+mod event;
+pub use event::{GroupEvent, GroupOp};
+
 /// A group's or chat room's id. Roam makes numeric ids (as Easemob does); ids given by an
 /// operator may use ASCII letters, digits, `_`, `-`, `.`, up to 64.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -107,120 +110,9 @@ pub struct Member {
     pub joined_ms: u64,
 }
 
-/// What happened in a group, as members (or the one affected user) are told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GroupOp {
-    /// `users` became members (added by `actor`, or joined by themselves).
-    MembersAdded,
-    /// `users` were removed by `actor`.
-    MembersRemoved,
-    /// `actor` left.
-    MemberLeft,
-    /// `actor` destroyed the group.
-    Destroyed,
-    /// `actor` made `users[0]` the owner.
-    OwnerChanged,
-}
-
-impl GroupOp {
-    fn code(self) -> &'static str {
-        match self {
-            GroupOp::MembersAdded => "added",
-            GroupOp::MembersRemoved => "removed",
-            GroupOp::MemberLeft => "left",
-            GroupOp::Destroyed => "destroyed",
-            GroupOp::OwnerChanged => "owner",
-        }
-    }
-
-    fn from_code(s: &str) -> Option<GroupOp> {
-        Some(match s {
-            "added" => GroupOp::MembersAdded,
-            "removed" => GroupOp::MembersRemoved,
-            "left" => GroupOp::MemberLeft,
-            "destroyed" => GroupOp::Destroyed,
-            "owner" => GroupOp::OwnerChanged,
-            _ => return None,
-        })
-    }
-}
-
-/// A group event, stored as a message of kind `GroupEvent`: in the group's conversation when
-/// every member is to see it (one row), in a user's own log when only that user is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupEvent {
-    pub op: GroupOp,
-    pub group: GroupId,
-    pub kind: GroupKind,
-    pub actor: UserId,
-    pub users: Vec<UserId>,
-}
-
-impl GroupEvent {
-    /// A compact text form: `op kind group actor user,user…` (ids contain no spaces or commas).
-    pub fn encode(&self) -> String {
-        let kind = match self.kind {
-            GroupKind::Group => "group",
-            GroupKind::ChatRoom => "room",
-        };
-        let users: Vec<&str> = self.users.iter().map(UserId::as_str).collect();
-        format!(
-            "{} {kind} {} {} {}",
-            self.op.code(),
-            self.group,
-            self.actor,
-            users.join(",")
-        )
-    }
-
-    pub fn decode(s: &str) -> Option<GroupEvent> {
-        let mut parts = s.split(' ');
-        let op = GroupOp::from_code(parts.next()?)?;
-        let kind = match parts.next()? {
-            "group" => GroupKind::Group,
-            "room" => GroupKind::ChatRoom,
-            _ => return None,
-        };
-        let group = GroupId::parse(parts.next()?).ok()?;
-        let actor = UserId::parse(parts.next()?).ok()?;
-        let users = parts
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .filter(|u| !u.is_empty())
-            .map(|u| UserId::parse(u).ok())
-            .collect::<Option<Vec<_>>>()?;
-        Some(GroupEvent {
-            op,
-            group,
-            kind,
-            actor,
-            users,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn group_events_round_trip() {
-        let e = GroupEvent {
-            op: GroupOp::MembersRemoved,
-            group: GroupId::parse("123").unwrap(),
-            kind: GroupKind::ChatRoom,
-            actor: UserId::parse("alice").unwrap(),
-            users: vec![
-                UserId::parse("bob").unwrap(),
-                UserId::parse("carol").unwrap(),
-            ],
-        };
-        assert_eq!(GroupEvent::decode(&e.encode()), Some(e.clone()));
-        let none = GroupEvent { users: vec![], ..e };
-        assert_eq!(GroupEvent::decode(&none.encode()), Some(none));
-        assert_eq!(GroupEvent::decode("bogus"), None);
-    }
 
     #[test]
     fn group_ids_are_checked() {

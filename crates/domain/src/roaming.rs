@@ -8,6 +8,9 @@ use std::fmt;
 
 use crate::{conversation::Target, id::MessageId, message::StoredMessage, user::UserId};
 
+mod event;
+pub use event::{ConversationEvent, ConversationOp};
+
 /// Most items one page of a list or of history carries.
 pub const MAX_PAGE: usize = 50;
 
@@ -218,67 +221,9 @@ impl Removal {
     }
 }
 
-/// What a user did to a conversation, told to their other devices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversationOp {
-    Pinned,
-    Unpinned,
-    Deleted,
-    Marked(Mark),
-    Unmarked(Mark),
-    /// Some of its messages were deleted one-way.
-    MessagesDeleted,
-}
-
-/// A multi-device event, stored in the user's own log as a message of kind
-/// [`crate::message::MessageKind::ConversationEvent`] (the message's sender resource is the
-/// device that acted, its timestamp the time).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConversationEvent {
-    pub op: ConversationOp,
-    pub target: Target,
-}
-
-impl ConversationEvent {
-    /// A compact text form: `op target` (with `op` = `mark:N` / `unmark:N` for marks).
-    pub fn encode(&self) -> String {
-        let op = match self.op {
-            ConversationOp::Pinned => "top".to_owned(),
-            ConversationOp::Unpinned => "not_top".to_owned(),
-            ConversationOp::Deleted => "del".to_owned(),
-            ConversationOp::Marked(m) => format!("mark:{}", m.index()),
-            ConversationOp::Unmarked(m) => format!("unmark:{}", m.index()),
-            ConversationOp::MessagesDeleted => "roaming_delete".to_owned(),
-        };
-        format!("{op} {}", self.target.encode())
-    }
-
-    pub fn decode(s: &str) -> Option<ConversationEvent> {
-        let (op, target) = s.split_once(' ')?;
-        let mark = |n: &str| n.parse().ok().and_then(Mark::from_index);
-        let op = match op.split_once(':') {
-            None => match op {
-                "top" => ConversationOp::Pinned,
-                "not_top" => ConversationOp::Unpinned,
-                "del" => ConversationOp::Deleted,
-                "roaming_delete" => ConversationOp::MessagesDeleted,
-                _ => return None,
-            },
-            Some(("mark", n)) => ConversationOp::Marked(mark(n)?),
-            Some(("unmark", n)) => ConversationOp::Unmarked(mark(n)?),
-            Some(_) => return None,
-        };
-        Some(ConversationEvent {
-            op,
-            target: Target::decode(target)?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::group::GroupId;
 
     #[test]
     fn page_sizes_are_1_to_50() {
@@ -311,27 +256,6 @@ mod tests {
         assert_eq!(ListCursor::parse(&c.encode()).unwrap(), Some(c));
         assert_eq!(ListCursor::parse("").unwrap(), None);
         assert!(ListCursor::parse("zz").is_err());
-    }
-
-    #[test]
-    fn events_round_trip() {
-        for op in [
-            ConversationOp::Pinned,
-            ConversationOp::Unpinned,
-            ConversationOp::Deleted,
-            ConversationOp::Marked(Mark(3)),
-            ConversationOp::Unmarked(Mark(19)),
-            ConversationOp::MessagesDeleted,
-        ] {
-            for target in [
-                Target::User(UserId::parse("bob").unwrap()),
-                Target::Group(GroupId::parse("123").unwrap()),
-            ] {
-                let e = ConversationEvent { op, target };
-                assert_eq!(ConversationEvent::decode(&e.encode()), Some(e));
-            }
-        }
-        assert_eq!(ConversationEvent::decode("bogus"), None);
     }
 
     #[test]

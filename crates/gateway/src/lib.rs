@@ -4,7 +4,11 @@
 //! - [`hub`]: the registry of online sessions, by user and device; it is the single-node
 //!   [`roam_domain::fanout::Fanout`].
 //! - [`session`]: one connection's state machine (login, then requests), one handler per
-//!   [`roam_protocol::msync::ClientFrame`] variant, and the loop that drives a socket.
+//!   [`roam_protocol::msync::ClientFrame`] variant in one file per command family (login,
+//!   pull, send, rooms), and the loop that drives a socket.
+//!
+//! Domain values become msync frames (and client metas domain values) in
+//! [`roam_wire::msync`]; this crate only calls it.
 //!
 //! Each connection runs as one task that owns its socket: frames are handled in order, so a
 //! send is acked before the next frame of the same device is read, as the SDK expects.
@@ -20,7 +24,6 @@ use roam_domain::service::Roam;
 use tokio::sync::{Semaphore, watch};
 
 pub mod hub;
-mod notify;
 pub mod session;
 
 pub use hub::Hub;

@@ -655,8 +655,7 @@ impl World {
                     .iter()
                     .map(|m| match m.kind {
                         MessageKind::ConversationEvent => {
-                            let text = std::str::from_utf8(&m.payload).unwrap();
-                            ConversationEvent::decode(text).unwrap().encode()
+                            ConversationEvent::decode(&m.payload).unwrap().to_string()
                         }
                         MessageKind::ChannelAck => format!("ack {}", m.to),
                         other => format!("unexpected {other:?}"),

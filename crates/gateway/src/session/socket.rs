@@ -1,0 +1,109 @@
+//! The WebSocket loop: one task per connection owns the socket, so frames are handled in order
+//! (a send is acked before the next frame of the same device is read, as the SDK expects), and
+//! the hub's pushes are written between requests.
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use roam_domain::now_ms;
+use roam_protocol::msync;
+use roam_wire::msync::{kick_frame, target_jid};
+
+use super::{Next, Session};
+use crate::{Gateway, hub::Push};
+
+/// How often a connection's liveness is checked.
+const CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, goes
+/// silent, or the server shuts down.
+pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
+    let mut shutdown = gw.shutdown.clone();
+    let (mut sink, mut stream) = socket.split();
+    let mut session = Session::new(gw);
+    let limits = session.gw.limits.clone();
+    let opened = Instant::now();
+    let mut last_heard = Instant::now();
+    let mut last_ping = Instant::now();
+    let mut check =
+        tokio::time::interval_at(tokio::time::Instant::now() + CHECK_EVERY, CHECK_EVERY);
+    loop {
+        let outgoing: Vec<Message>;
+        let mut close = false;
+        tokio::select! {
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Binary(frame))) => {
+                        let (out, next) = session.handle(&frame).await;
+                        outgoing = out.into_iter().map(|f| Message::Binary(f.into())).collect();
+                        close = next == Next::Close;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    // Text frames are not msync (web SDKs send binary); close, as for any breach.
+                    Some(Ok(Message::Text(_) | Message::Close(_))) | Some(Err(_)) | None => break,
+                }
+            },
+            push = session.next_push() => {
+                // A kick is told to the device, then the connection closes.
+                close = matches!(push, Some(Push::Kick(_)));
+                match push.and_then(|p| session.on_push(p)) {
+                    Some(frame) => outgoing = vec![Message::Binary(frame.into())],
+                    None => break,
+                }
+            },
+            _ = check.tick() => {
+                let silent = last_heard.elapsed() > limits.idle_timeout;
+                let never_logged_in = session.online.is_none() && opened.elapsed() > limits.login_timeout;
+                if silent || never_logged_in {
+                    tracing::debug!(silent, never_logged_in, "closing a dead connection");
+                    break;
+                }
+                // Ping what has been quiet for a third of the limit: browsers answer by
+                // themselves, so a live client is heard from well before the limit.
+                if last_heard.elapsed() < limits.idle_timeout / 3 || last_ping.elapsed() < limits.idle_timeout / 3 {
+                    continue;
+                }
+                last_ping = Instant::now();
+                outgoing = vec![Message::Ping(Default::default())];
+            },
+            _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break,
+        }
+        for message in outgoing {
+            if sink.send(message).await.is_err() {
+                return;
+            }
+        }
+        if close {
+            break;
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+impl Session {
+    /// The frame for a hub push, or None to close: a notice names the queue with news, a
+    /// kick tells the device it is logged out.
+    fn on_push(&self, push: Push) -> Option<Vec<u8>> {
+        let online = self.online.as_ref()?;
+        let me = &online.device.user;
+        match push {
+            Push::Notice(target) => Some(msync::notice(target_jid(self.app_key(), me, &target))),
+            Push::Kick(reason) => {
+                tracing::debug!(?reason, "kicking a session");
+                Some(kick_frame(self.app_key(), me, reason, now_ms()))
+            }
+        }
+    }
+
+    /// Pushes for this session; pending forever before login (no registration yet).
+    async fn next_push(&mut self) -> Option<Push> {
+        match self.online.as_mut() {
+            Some(o) => o.registration.pushes.recv().await,
+            None => std::future::pending().await,
+        }
+    }
+}
