@@ -17,8 +17,8 @@
 //! # Layout
 //! - [`engine`]: the [`Engine`] trait and the fresh store each test gets.
 //! - [`harness`]: the list of trials and [`run`].
-//! - `prelude`: the one place that names the domain's store traits and types (port here when
-//!   they move).
+//! - [`prelude`]: the one place that names the domain's store traits and types (port here
+//!   when they move), also for an engine's own tests.
 //! - [`fixtures`]: the small builders the tests share (users, messages, groups), public for
 //!   an engine's own tests.
 //! - one module per concern: `users`, `delivery`, `groups`, `list`, `history`, `deletes`,
@@ -36,6 +36,7 @@
 pub mod engine;
 pub mod fixtures;
 pub mod harness;
+pub mod prelude;
 
 mod deletes;
 mod delivery;
@@ -44,7 +45,6 @@ mod history;
 mod ids;
 mod list;
 mod model;
-mod prelude;
 mod users;
 
 pub use engine::{Engine, Fresh};

@@ -1,6 +1,7 @@
-//! The one place that names the domain's storage traits and types. When the store is split
-//! into traits by concern, or a path moves, only this file changes.
-pub(crate) use roam_domain::{
+//! The one place that names the domain's storage traits and types, for the suite and for an
+//! engine's own tests (`use roam_conformance::prelude::*`). When the store is split into
+//! traits by concern, or a path moves, only this file changes.
+pub use roam_domain::{
     auth::{AdminCredential, Principal, Token, TokenRecord},
     conversation::Target,
     device::{Device, Resource},

@@ -3,12 +3,7 @@
 //! FILTER` runs the tests whose name contains FILTER (`history`, `ids::`, `sqlite::`, …).
 use std::{process::ExitCode, sync::Arc};
 
-use roam_conformance::{Engine, Trial, async_trial, fixtures::*};
-use roam_domain::{
-    id::MessageId,
-    roaming::{ListFilter, ListQuery, PageSize, Removal},
-    store::{PendingQueue, Store, StoreError},
-};
+use roam_conformance::{Engine, Trial, async_trial, fixtures::*, prelude::*};
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tempfile::TempDir;
 
@@ -84,7 +79,7 @@ async fn a_group_message_is_one_row_whatever_the_group_size() {
     assert_eq!(
         s.pending(&d).await.unwrap(),
         vec![PendingQueue {
-            target: roam_domain::conversation::Target::Group(gid("big")),
+            target: Target::Group(gid("big")),
             count: 1
         }]
     );
