@@ -847,6 +847,3 @@ impl Store for SqliteStore {
             .await
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -4,7 +4,6 @@ mod cli;
 mod client;
 mod groups;
 mod messaging;
-mod model;
 mod rest;
 mod roaming;
 mod sdk;
