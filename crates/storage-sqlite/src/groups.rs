@@ -8,11 +8,49 @@ use roam_domain::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::{bad_row, engine, group_conversation_key, parse_user};
+use crate::rows::{bad_row, engine, group_conversation_key, parse_user};
 
+/// The columns [`group_from_row`] reads, in order (spelled out in the statements below,
+/// which are constants; a test checks they match).
+#[cfg(test)]
 const GROUP_COLUMNS: &str = "g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
     g.allow_invites, g.max_users, g.custom, g.created_ms, \
     (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id)";
+
+const SELECT_GROUP: &str = "SELECT g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
+    g.allow_invites, g.max_users, g.custom, g.created_ms, \
+    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
+    FROM groups g WHERE g.id = ?1";
+
+const SELECT_GROUPS_OF: &str = "SELECT g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
+    g.allow_invites, g.max_users, g.custom, g.created_ms, \
+    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
+    FROM group_members me JOIN groups g ON g.id = me.group_id \
+    WHERE me.user_id = ?1 AND g.kind = ?2 ORDER BY g.created_ms DESC, g.id";
+
+const SELECT_ALL_GROUPS: &str = "SELECT g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
+    g.allow_invites, g.max_users, g.custom, g.created_ms, \
+    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
+    FROM groups g WHERE g.kind = ?1 ORDER BY g.created_ms DESC, g.id LIMIT ?2 OFFSET ?3";
+
+/// What goes with a member, per conversation (`user_id` ?1, `conv_id` ?2).
+const MEMBER_LEAVES: [&str; 3] = [
+    "DELETE FROM user_conversations WHERE user_id = ?1 AND conv_id = ?2",
+    "DELETE FROM device_cursors WHERE user_id = ?1 AND conv_id = ?2",
+    "DELETE FROM deleted_messages WHERE user_id = ?1 AND conv_id = ?2",
+];
+
+/// What goes with a group: every side of its conversation (`conv_id` ?1)…
+const GROUP_SIDES_GO: [&str; 3] = [
+    "DELETE FROM user_conversations WHERE conv_id = ?1",
+    "DELETE FROM device_cursors WHERE conv_id = ?1",
+    "DELETE FROM deleted_messages WHERE conv_id = ?1",
+];
+/// …and its members and row (`group_id` ?1). Its messages stay for history.
+const GROUP_GOES: [&str; 2] = [
+    "DELETE FROM group_members WHERE group_id = ?1",
+    "DELETE FROM groups WHERE id = ?1",
+];
 
 fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
     Ok(Group {
@@ -46,22 +84,20 @@ fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
 }
 
 pub(crate) fn get(c: &Connection, id: &GroupId) -> rusqlite::Result<Option<Group>> {
-    c.query_row(
-        &format!("SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = ?1"),
-        [id.as_str()],
-        group_from_row,
-    )
-    .optional()
+    c.prepare_cached(SELECT_GROUP)?
+        .query_row([id.as_str()], group_from_row)
+        .optional()
 }
 
 /// The group's conversation id and its last seq (where a member joining now starts).
 fn conversation(c: &Connection, id: &GroupId) -> Result<(i64, i64), StoreError> {
-    c.query_row(
+    c.prepare_cached(
         "SELECT g.conv_id, cv.last_seq FROM groups g JOIN conversations cv ON cv.id = g.conv_id WHERE g.id = ?1",
-        [id.as_str()],
-        |r| Ok((r.get(0)?, r.get(1)?)),
     )
-    .optional()
+    .and_then(|mut st| {
+        st.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+    })
     .map_err(engine)?
     .ok_or_else(|| StoreError::GroupNotFound(id.clone()))
 }
@@ -74,20 +110,22 @@ fn insert_member(
     role: Role,
     now: i64,
 ) -> Result<(), StoreError> {
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO group_members (group_id, user_id, role, joined_ms) VALUES (?1, ?2, ?3, ?4)",
-        params![id.as_str(), user.as_str(), role as i64, now],
     )
+    .and_then(|mut st| st.execute(params![id.as_str(), user.as_str(), role as i64, now]))
     .map_err(engine)?;
     // The member's side of the conversation starts now: earlier messages are not theirs.
     // (kind: 1 group, 2 chat room; read_ord: the activity so far is not unread.)
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms) \
          SELECT ?1, ?2, ?3, g.kind + 1, ?4, ?4, ?4, cv.chat_count, ?4, ?5 \
          FROM groups g JOIN conversations cv ON cv.id = g.conv_id WHERE g.conv_id = ?2 \
          ON CONFLICT(user_id, conv_id) DO NOTHING",
-        params![user.as_str(), conv.0, group_conversation_key(id), conv.1, now],
     )
+    .and_then(|mut st| {
+        st.execute(params![user.as_str(), conv.0, group_conversation_key(id), conv.1, now])
+    })
     .map_err(engine)?;
     Ok(())
 }
@@ -104,24 +142,21 @@ pub(crate) fn create(c: &Connection, g: NewGroup) -> Result<Group, StoreError> {
     }
     let now = now_ms() as i64;
     let key = group_conversation_key(&g.id);
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES (?1, 0, ?2, ?2) ON CONFLICT(key) DO NOTHING",
-        params![key, now],
     )
+    .and_then(|mut st| st.execute(params![key, now]))
     .map_err(engine)?;
     let conv: (i64, i64) = c
-        .query_row(
-            "SELECT id, last_seq FROM conversations WHERE key = ?1",
-            [&key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT id, last_seq FROM conversations WHERE key = ?1")
+        .and_then(|mut st| st.query_row([&key], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(engine)?;
     let s = &g.settings;
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO groups (id, kind, conv_id, owner, name, description, public, approval, allow_invites, max_users, custom, created_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![g.id.as_str(), g.kind as i64, conv.0, g.owner.as_str(), s.name, s.description, s.public, s.approval, s.allow_invites, s.max_users as i64, s.custom, now],
     )
+    .and_then(|mut st| st.execute(params![g.id.as_str(), g.kind as i64, conv.0, g.owner.as_str(), s.name, s.description, s.public, s.approval, s.allow_invites, s.max_users as i64, s.custom, now]))
     .map_err(engine)?;
     insert_member(c, &g.id, conv, &g.owner, Role::Owner, now)?;
     for m in &members {
@@ -137,10 +172,7 @@ pub(crate) fn of_user(
     user: &UserId,
     kind: GroupKind,
 ) -> rusqlite::Result<Vec<Group>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {GROUP_COLUMNS} FROM group_members me JOIN groups g ON g.id = me.group_id \
-         WHERE me.user_id = ?1 AND g.kind = ?2 ORDER BY g.created_ms DESC, g.id"
-    ))?;
+    let mut stmt = c.prepare_cached(SELECT_GROUPS_OF)?;
     stmt.query_map(params![user.as_str(), kind as i64], group_from_row)?
         .collect()
 }
@@ -151,9 +183,7 @@ pub(crate) fn list(
     offset: usize,
     limit: usize,
 ) -> rusqlite::Result<Vec<Group>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.kind = ?1 ORDER BY g.created_ms DESC, g.id LIMIT ?2 OFFSET ?3"
-    ))?;
+    let mut stmt = c.prepare_cached(SELECT_ALL_GROUPS)?;
     stmt.query_map(
         params![kind as i64, limit as i64, offset as i64],
         group_from_row,
@@ -189,11 +219,10 @@ pub(crate) fn member(
     id: &GroupId,
     user: &UserId,
 ) -> rusqlite::Result<Option<Member>> {
-    c.query_row(
+    c.prepare_cached(
         "SELECT user_id, role, joined_ms FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-        params![id.as_str(), user.as_str()],
-        member_from_row,
-    )
+    )?
+    .query_row(params![id.as_str(), user.as_str()], member_from_row)
     .optional()
 }
 
@@ -231,20 +260,16 @@ pub(crate) fn remove_members(
     let mut removed = Vec::new();
     for u in users {
         let n = c
-            .execute(
-                "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-                params![id.as_str(), u.as_str()],
-            )
+            .prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2")
+            .and_then(|mut st| st.execute(params![id.as_str(), u.as_str()]))
             .map_err(engine)?;
         if n == 0 {
             continue;
         }
-        for table in ["user_conversations", "device_cursors", "deleted_messages"] {
-            c.execute(
-                &format!("DELETE FROM {table} WHERE user_id = ?1 AND conv_id = ?2"),
-                params![u.as_str(), conv],
-            )
-            .map_err(engine)?;
+        for sql in MEMBER_LEAVES {
+            c.prepare_cached(sql)
+                .and_then(|mut st| st.execute(params![u.as_str(), conv]))
+                .map_err(engine)?;
         }
         removed.push(u);
     }
@@ -252,21 +277,21 @@ pub(crate) fn remove_members(
 }
 
 pub(crate) fn set_owner(c: &Connection, id: &GroupId, user: &UserId) -> Result<(), StoreError> {
-    c.execute(
-        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND role = ?2",
-        params![id.as_str(), Role::Owner as i64, Role::Member as i64],
-    )
-    .map_err(engine)?;
-    c.execute(
-        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
-        params![id.as_str(), user.as_str(), Role::Owner as i64],
-    )
-    .map_err(engine)?;
-    c.execute(
-        "UPDATE groups SET owner = ?2 WHERE id = ?1",
-        params![id.as_str(), user.as_str()],
-    )
-    .map_err(engine)?;
+    c.prepare_cached("UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND role = ?2")
+        .and_then(|mut st| {
+            st.execute(params![
+                id.as_str(),
+                Role::Owner as i64,
+                Role::Member as i64
+            ])
+        })
+        .map_err(engine)?;
+    c.prepare_cached("UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2")
+        .and_then(|mut st| st.execute(params![id.as_str(), user.as_str(), Role::Owner as i64]))
+        .map_err(engine)?;
+    c.prepare_cached("UPDATE groups SET owner = ?2 WHERE id = ?1")
+        .and_then(|mut st| st.execute(params![id.as_str(), user.as_str()]))
+        .map_err(engine)?;
     Ok(())
 }
 
@@ -274,13 +299,30 @@ pub(crate) fn delete(c: &Connection, id: &GroupId) -> Result<bool, StoreError> {
     let Ok((conv, _)) = conversation(c, id) else {
         return Ok(false);
     };
-    for table in ["user_conversations", "device_cursors", "deleted_messages"] {
-        c.execute(&format!("DELETE FROM {table} WHERE conv_id = ?1"), [conv])
+    for sql in GROUP_SIDES_GO {
+        c.prepare_cached(sql)
+            .and_then(|mut st| st.execute([conv]))
             .map_err(engine)?;
     }
-    for table in ["group_members WHERE group_id", "groups WHERE id"] {
-        c.execute(&format!("DELETE FROM {table} = ?1"), [id.as_str()])
+    for sql in GROUP_GOES {
+        c.prepare_cached(sql)
+            .and_then(|mut st| st.execute([id.as_str()]))
             .map_err(engine)?;
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_group_statements_select_the_group_columns() {
+        for sql in [SELECT_GROUP, SELECT_GROUPS_OF, SELECT_ALL_GROUPS] {
+            assert!(
+                sql.starts_with(&format!("SELECT {GROUP_COLUMNS} FROM ")),
+                "{sql}"
+            );
+        }
+    }
 }
