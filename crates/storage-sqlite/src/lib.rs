@@ -2,7 +2,7 @@
 //!
 //! Writes go through one writer thread with group commit ([`writer`]); reads use a small pool
 //! of read-only connections on tokio's blocking threads ([`pool`]), which WAL lets run beside
-//! the writer. Each call of the [`Store`] trait is one short transaction.
+//! the writer. Each call of the store's traits is one short transaction.
 //!
 //! # Layout
 //! - [`migrations`]: the schema scripts and their versions.
@@ -12,22 +12,17 @@
 //! - [`groups`]: groups and chat rooms, their members.
 //! - [`roaming`]: the conversation list, history, pins, marks, one-way deletes.
 //!
-//! Those modules hold plain functions on a [`rusqlite::Connection`]; this file only routes
-//! each trait call to the writer (changes) or the pool (queries). Every statement that runs
-//! more than once is prepared through the connection's statement cache (`prepare_cached`).
+//! Each of `users`, `delivery`, `groups` and `roaming` implements its part of the store
+//! (`UserStore`, `DeliveryStore`, `GroupStore`, `RoamingStore`) by routing each call to the
+//! writer (changes: one transaction each, with the events they cause, see
+//! [`roam_domain::store`]) or the pool (queries), onto plain functions of a
+//! [`rusqlite::Connection`]. Every statement that runs more than once is prepared through the
+//! connection's statement cache (`prepare_cached`).
 use std::path::{Path, PathBuf};
 
-use async_trait::async_trait;
 use roam_domain::{
-    auth::{TokenHash, TokenRecord},
-    conversation::Target,
-    device::{Device, Resource},
-    group::{Group, GroupId, GroupKind, Member, NewGroup},
     id::{IdGenerator, MessageId},
-    message::{NewMessage, StoredMessage},
-    roaming::{HistoryPage, HistoryQuery, ListPage, ListQuery, Mark, Removal},
-    store::{PendingQueue, Store, StoreError},
-    user::{NewUser, PasswordHash, User, UserId},
+    store::StoreError,
 };
 use rusqlite::Connection;
 
@@ -106,266 +101,7 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn insert_users(&self, users: Vec<NewUser>) -> Result<Vec<User>, StoreError> {
-        self.writer.write(move |c, _| users::insert(c, users)).await
-    }
-
-    async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        let id = id.clone();
-        self.readers.read(move |c| users::get(c, &id)).await
-    }
-
-    async fn delete_user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        let id = id.clone();
-        self.writer.write(move |c, _| users::delete(c, &id)).await
-    }
-
-    async fn set_password(&self, id: &UserId, hash: PasswordHash) -> Result<bool, StoreError> {
-        let id = id.clone();
-        self.writer
-            .write(move |c, _| users::set_password(c, &id, &hash))
-            .await
-    }
-
-    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
-        self.writer
-            .write(move |c, _| users::insert_token(c, &token))
-            .await
-    }
-
-    async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
-        let hash = *hash;
-        self.readers.read(move |c| users::token(c, hash)).await
-    }
-
-    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = key.to_owned();
-        self.readers.read(move |c| users::setting(c, &key)).await
-    }
-
-    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        let (key, value) = (key.to_owned(), value.to_owned());
-        self.writer
-            .write(move |c, _| users::put_setting(c, &key, &value))
-            .await
-    }
-
-    async fn append(&self, m: NewMessage) -> Result<StoredMessage, StoreError> {
-        self.writer
-            .write(move |c, ids| delivery::append(c, ids, m))
-            .await
-    }
-
-    async fn device(&self, user: &UserId, resource: &Resource) -> Result<Device, StoreError> {
-        let (user, resource) = (user.clone(), resource.clone());
-        self.writer
-            .write(move |c, ids| delivery::device(c, ids, user, resource))
-            .await
-    }
-
-    async fn pending(&self, device: &Device) -> Result<Vec<PendingQueue>, StoreError> {
-        let d = device.clone();
-        self.readers.read(move |c| delivery::pending(c, &d)).await
-    }
-
-    async fn owed(
-        &self,
-        device: &Device,
-        target: &Target,
-        limit: usize,
-    ) -> Result<Vec<StoredMessage>, StoreError> {
-        let (d, target) = (device.clone(), target.clone());
-        self.readers
-            .read(move |c| delivery::owed(c, &d, &target, limit))
-            .await
-    }
-
-    async fn ack(&self, device: &Device, target: &Target, seq: u64) -> Result<(), StoreError> {
-        let (d, target) = (device.clone(), target.clone());
-        self.writer
-            .write(move |c, _| delivery::ack(c, &d, &target, seq).map_err(engine))
-            .await
-    }
-
-    async fn create_group(&self, group: NewGroup) -> Result<Group, StoreError> {
-        self.writer
-            .write(move |c, _| groups::create(c, group))
-            .await
-    }
-
-    async fn group(&self, id: &GroupId) -> Result<Option<Group>, StoreError> {
-        let id = id.clone();
-        self.readers.read(move |c| groups::get(c, &id)).await
-    }
-
-    async fn groups_of(&self, user: &UserId, kind: GroupKind) -> Result<Vec<Group>, StoreError> {
-        let user = user.clone();
-        self.readers
-            .read(move |c| groups::of_user(c, &user, kind))
-            .await
-    }
-
-    async fn list_groups(
-        &self,
-        kind: GroupKind,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<Group>, StoreError> {
-        self.readers
-            .read(move |c| groups::list(c, kind, offset, limit))
-            .await
-    }
-
-    async fn members(
-        &self,
-        id: &GroupId,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<Member>, StoreError> {
-        let id = id.clone();
-        self.readers
-            .read(move |c| groups::members(c, &id, offset, limit))
-            .await
-    }
-
-    async fn member_ids(&self, id: &GroupId) -> Result<Vec<UserId>, StoreError> {
-        let id = id.clone();
-        self.readers.read(move |c| groups::member_ids(c, &id)).await
-    }
-
-    async fn member(&self, id: &GroupId, user: &UserId) -> Result<Option<Member>, StoreError> {
-        let (id, user) = (id.clone(), user.clone());
-        self.readers
-            .read(move |c| groups::member(c, &id, &user))
-            .await
-    }
-
-    async fn add_members(
-        &self,
-        id: &GroupId,
-        users: Vec<UserId>,
-    ) -> Result<Vec<UserId>, StoreError> {
-        let id = id.clone();
-        self.writer
-            .write(move |c, _| groups::add_members(c, &id, users))
-            .await
-    }
-
-    async fn remove_members(
-        &self,
-        id: &GroupId,
-        users: Vec<UserId>,
-    ) -> Result<Vec<UserId>, StoreError> {
-        let id = id.clone();
-        self.writer
-            .write(move |c, _| groups::remove_members(c, &id, users))
-            .await
-    }
-
-    async fn set_owner(&self, id: &GroupId, user: &UserId) -> Result<(), StoreError> {
-        let (id, user) = (id.clone(), user.clone());
-        self.writer
-            .write(move |c, _| groups::set_owner(c, &id, &user))
-            .await
-    }
-
-    async fn delete_group(&self, id: &GroupId) -> Result<bool, StoreError> {
-        let id = id.clone();
-        self.writer.write(move |c, _| groups::delete(c, &id)).await
-    }
-
-    async fn conversations(
-        &self,
-        user: &UserId,
-        query: &ListQuery,
-    ) -> Result<ListPage, StoreError> {
-        let (user, query) = (user.clone(), query.clone());
-        self.readers
-            .read(move |c| roaming::list(c, &user, &query))
-            .await
-    }
-
-    async fn pin(
-        &self,
-        user: &UserId,
-        target: &Target,
-        pinned: bool,
-        max_pinned: usize,
-    ) -> Result<Option<u64>, StoreError> {
-        let (user, target) = (user.clone(), target.clone());
-        self.writer
-            .write(move |c, _| roaming::pin(c, &user, &target, pinned, max_pinned))
-            .await
-    }
-
-    async fn mark(
-        &self,
-        user: &UserId,
-        targets: Vec<Target>,
-        mark: Mark,
-        on: bool,
-    ) -> Result<Vec<Target>, StoreError> {
-        let user = user.clone();
-        self.writer
-            .write(move |c, _| roaming::mark(c, &user, &targets, mark.bit(), on))
-            .await
-    }
-
-    async fn history(
-        &self,
-        user: &UserId,
-        query: &HistoryQuery,
-    ) -> Result<Option<HistoryPage>, StoreError> {
-        let (user, query) = (user.clone(), query.clone());
-        self.readers
-            .read_with(move |c| roaming::history(c, &user, &query))
-            .await
-    }
-
-    async fn remove_messages(
-        &self,
-        user: &UserId,
-        target: &Target,
-        removal: Removal,
-    ) -> Result<bool, StoreError> {
-        let (user, target) = (user.clone(), target.clone());
-        self.writer
-            .write(move |c, _| roaming::remove(c, &user, &target, &removal))
-            .await
-    }
-
-    async fn evict_conversations(
-        &self,
-        user: &UserId,
-        keep: usize,
-    ) -> Result<Vec<Target>, StoreError> {
-        let user = user.clone();
-        self.writer
-            .write(move |c, _| roaming::evict(c, &user, keep))
-            .await
-    }
-
-    async fn delete_conversation(
-        &self,
-        user: &UserId,
-        target: &Target,
-        with_history: bool,
-    ) -> Result<bool, StoreError> {
-        let (user, target) = (user.clone(), target.clone());
-        self.writer
-            .write(move |c, _| roaming::delete_conversation(c, &user, &target, with_history))
-            .await
-    }
-
-    async fn delete_all_conversations(&self, user: &UserId) -> Result<Vec<Target>, StoreError> {
-        let user = user.clone();
-        self.writer
-            .write(move |c, _| roaming::delete_all(c, &user))
-            .await
-    }
-}
-
+#[cfg(test)]
+mod committed_tests;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,10 @@ use roam_domain::{
     device::{Device, Resource},
     group::{GroupId, GroupKind, GroupSettings, NewGroup},
     message::{MessageKind, NewMessage},
-    store::{PendingQueue, Store, StoreError},
+    store::{
+        DeliveryStore, GroupStore, PendingQueue, RoamingStore, Store, StoreError, UserStore,
+        no_events,
+    },
     user::{NewUser, Password, UserId, entity_uuid},
 };
 
@@ -236,7 +239,7 @@ async fn a_user_registered_again_does_not_inherit_old_messages() {
         .await
         .unwrap();
     send(&s, "alice", "a", "bob", "to the first bob").await;
-    s.delete_user(&uid("bob")).await.unwrap();
+    s.delete_user(&uid("bob"), no_events()).await.unwrap();
     s.insert_users(vec![new_user("bob")]).await.unwrap();
     let b = s.device(&uid("bob"), &res("b")).await.unwrap();
     assert!(s.pending(&b).await.unwrap().is_empty());
@@ -293,9 +296,10 @@ async fn group_members_get_messages_from_their_joining_on() {
     let carol = s.device(&uid("carol"), &res("c")).await.unwrap();
     group_send(&s, "alice", "g1", "before carol").await;
     assert_eq!(
-        s.add_members(&g, vec![uid("carol"), uid("bob")])
+        s.add_members(&g, vec![uid("carol"), uid("bob")], no_events())
             .await
-            .unwrap(),
+            .unwrap()
+            .value,
         vec![uid("carol")]
     );
     group_send(&s, "bob", "g1", "after carol").await;
@@ -316,14 +320,15 @@ async fn group_members_get_messages_from_their_joining_on() {
     assert_eq!(texts_of(&bob).await, vec!["before carol", "after carol"]);
     // Full: nobody is added.
     assert!(matches!(
-        s.add_members(&g, vec![uid("dave")]).await,
+        s.add_members(&g, vec![uid("dave")], no_events()).await,
         Err(StoreError::GroupFull(_))
     ));
     // Removed members are owed nothing more; the group lists its members owner first.
     assert_eq!(
-        s.remove_members(&g, vec![uid("carol"), uid("zed")])
+        s.remove_members(&g, vec![uid("carol"), uid("zed")], no_events())
             .await
-            .unwrap(),
+            .unwrap()
+            .value,
         vec![uid("carol")]
     );
     group_send(&s, "alice", "g1", "after removal").await;
@@ -340,7 +345,13 @@ async fn group_members_get_messages_from_their_joining_on() {
             .len(),
         1
     );
-    assert!(s.delete_group(&g).await.unwrap());
+    assert!(
+        s.delete_group(&g, no_events())
+            .await
+            .unwrap()
+            .value
+            .is_some()
+    );
     assert!(s.group(&g).await.unwrap().is_none());
     assert!(s.pending(&bob).await.unwrap().is_empty());
 }
@@ -419,6 +430,7 @@ async fn the_list_order_survives_the_upgrade_that_indexes_it() {
         &uid("alice"),
         &t("erin"),
         roam_domain::roaming::Removal::Ids(vec![m.id]),
+        no_events(),
     )
     .await
     .unwrap();
@@ -499,9 +511,14 @@ mod roaming {
         let m = s.append(chat("bob", "b", "alice", "4")).await.unwrap();
         assert_eq!(listed(&s, "alice").await[0], ("bob".into(), 1));
         // Deleting it one-way: unread 0, lastMessage the previous visible one.
-        s.remove_messages(&uid("alice"), &t("bob"), Removal::Ids(vec![m.id]))
-            .await
-            .unwrap();
+        s.remove_messages(
+            &uid("alice"),
+            &t("bob"),
+            Removal::Ids(vec![m.id]),
+            no_events(),
+        )
+        .await
+        .unwrap();
         let page = s.conversations(&uid("alice"), &all(50)).await.unwrap();
         assert_eq!(page.items[0].unread, 0);
         assert_eq!(
@@ -549,9 +566,10 @@ mod roaming {
         assert!(h.is_last);
         // Deleting the conversation with its history: gone; a new message brings it back.
         assert!(
-            s.delete_conversation(&uid("alice"), &t("bob"), true)
+            s.delete_conversation(&uid("alice"), &t("bob"), true, no_events())
                 .await
                 .unwrap()
+                .value
         );
         assert_eq!(listed(&s, "alice").await, [("carol".into(), 1)]);
         send(&s, "bob", "b", "alice", "5").await;
@@ -571,14 +589,14 @@ mod roaming {
             send(&s, peer, "x", "alice", "hi").await;
         }
         let me = uid("alice");
-        s.pin(&me, &t("p1"), true, 2).await.unwrap();
-        s.pin(&me, &t("p3"), true, 2).await.unwrap();
+        s.pin(&me, &t("p1"), true, 2, no_events()).await.unwrap();
+        s.pin(&me, &t("p3"), true, 2, no_events()).await.unwrap();
         assert!(matches!(
-            s.pin(&me, &t("p2"), true, 2).await,
+            s.pin(&me, &t("p2"), true, 2, no_events()).await,
             Err(StoreError::PinLimit(2))
         ));
         assert!(matches!(
-            s.pin(&me, &t("nobody"), true, 2).await,
+            s.pin(&me, &t("nobody"), true, 2, no_events()).await,
             Err(StoreError::ConversationNotFound(_))
         ));
         let pinned = s

@@ -5,16 +5,136 @@
 //! (`user_conversations`, `deleted_messages`); messages themselves are never copied or
 //! changed. Unread is arithmetic: `(chat_count - read_ord) - (sent - read_sent)` minus the
 //! messages the user deleted after the read position (see `schema_v2.sql`).
-use roam_domain::{conversation::Target, user::UserId};
+use async_trait::async_trait;
+use roam_domain::{
+    conversation::Target,
+    roaming::{HistoryPage, HistoryQuery, ListPage, ListQuery, Mark, Removal},
+    store::{Committed, Events, RoamingStore, StoreError},
+    user::UserId,
+};
 use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{SqliteStore, delivery::with_events};
 
 mod changes;
 mod history;
 mod list;
 
-pub(crate) use changes::{delete_all, delete_conversation, evict, mark, pin, remove};
-pub(crate) use history::history;
-pub(crate) use list::list;
+#[async_trait]
+impl RoamingStore for SqliteStore {
+    async fn conversations(
+        &self,
+        user: &UserId,
+        query: &ListQuery,
+    ) -> Result<ListPage, StoreError> {
+        let (user, query) = (user.clone(), query.clone());
+        self.readers
+            .read(move |c| list::list(c, &user, &query))
+            .await
+    }
+
+    async fn pin(
+        &self,
+        user: &UserId,
+        target: &Target,
+        pinned: bool,
+        max_pinned: usize,
+        events: Events<Option<u64>>,
+    ) -> Result<Committed<Option<u64>>, StoreError> {
+        let (user, target) = (user.clone(), target.clone());
+        self.writer
+            .write(move |c, ids| {
+                let at = changes::pin(c, &user, &target, pinned, max_pinned)?;
+                with_events(c, ids, at, events)
+            })
+            .await
+    }
+
+    async fn mark(
+        &self,
+        user: &UserId,
+        targets: Vec<Target>,
+        mark: Mark,
+        on: bool,
+        events: Events<Vec<Target>>,
+    ) -> Result<Committed<Vec<Target>>, StoreError> {
+        let user = user.clone();
+        self.writer
+            .write(move |c, ids| {
+                let missing = changes::mark(c, &user, &targets, mark.bit(), on)?;
+                with_events(c, ids, missing, events)
+            })
+            .await
+    }
+
+    async fn history(
+        &self,
+        user: &UserId,
+        query: &HistoryQuery,
+    ) -> Result<Option<HistoryPage>, StoreError> {
+        let (user, query) = (user.clone(), query.clone());
+        self.readers
+            .read_with(move |c| history::history(c, &user, &query))
+            .await
+    }
+
+    async fn remove_messages(
+        &self,
+        user: &UserId,
+        target: &Target,
+        removal: Removal,
+        events: Events<bool>,
+    ) -> Result<Committed<bool>, StoreError> {
+        let (user, target) = (user.clone(), target.clone());
+        self.writer
+            .write(move |c, ids| {
+                let done = changes::remove(c, &user, &target, &removal)?;
+                with_events(c, ids, done, events)
+            })
+            .await
+    }
+
+    async fn delete_conversation(
+        &self,
+        user: &UserId,
+        target: &Target,
+        with_history: bool,
+        events: Events<bool>,
+    ) -> Result<Committed<bool>, StoreError> {
+        let (user, target) = (user.clone(), target.clone());
+        self.writer
+            .write(move |c, ids| {
+                let done = changes::delete_conversation(c, &user, &target, with_history)?;
+                with_events(c, ids, done, events)
+            })
+            .await
+    }
+
+    async fn delete_all_conversations(
+        &self,
+        user: &UserId,
+        events: Events<Vec<Target>>,
+    ) -> Result<Committed<Vec<Target>>, StoreError> {
+        let user = user.clone();
+        self.writer
+            .write(move |c, ids| {
+                let deleted = changes::delete_all(c, &user)?;
+                with_events(c, ids, deleted, events)
+            })
+            .await
+    }
+
+    async fn evict_conversations(
+        &self,
+        user: &UserId,
+        keep: usize,
+    ) -> Result<Vec<Target>, StoreError> {
+        let user = user.clone();
+        self.writer
+            .write(move |c, _| changes::evict(c, &user, keep))
+            .await
+    }
+}
 
 /// A user's side of one conversation, as the roaming operations need it.
 struct Side {

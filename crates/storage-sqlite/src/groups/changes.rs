@@ -1,37 +1,15 @@
-//! Groups and chat rooms in SQLite. Functions take a connection: the writer's inside its
-//! transaction for changes, a reader's for queries.
+//! Changes to groups and chat rooms: creation, members joining and leaving, a new owner,
+//! destruction. Each runs on the writer's connection, inside its transaction.
 use roam_domain::{
-    group::{Group, GroupId, GroupKind, GroupSettings, Member, NewGroup, Role},
+    group::{Group, GroupId, NewGroup, Role},
     now_ms,
     store::StoreError,
     user::UserId,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::rows::{bad_row, engine, group_conversation_key, parse_user};
-
-/// The columns [`group_from_row`] reads, in order (spelled out in the statements below,
-/// which are constants; a test checks they match).
-#[cfg(test)]
-const GROUP_COLUMNS: &str = "g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
-    g.allow_invites, g.max_users, g.custom, g.created_ms, \
-    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id)";
-
-const SELECT_GROUP: &str = "SELECT g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
-    g.allow_invites, g.max_users, g.custom, g.created_ms, \
-    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
-    FROM groups g WHERE g.id = ?1";
-
-const SELECT_GROUPS_OF: &str = "SELECT g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
-    g.allow_invites, g.max_users, g.custom, g.created_ms, \
-    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
-    FROM group_members me JOIN groups g ON g.id = me.group_id \
-    WHERE me.user_id = ?1 AND g.kind = ?2 ORDER BY g.created_ms DESC, g.id";
-
-const SELECT_ALL_GROUPS: &str = "SELECT g.id, g.kind, g.owner, g.name, g.description, g.public, g.approval, \
-    g.allow_invites, g.max_users, g.custom, g.created_ms, \
-    (SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id) \
-    FROM groups g WHERE g.kind = ?1 ORDER BY g.created_ms DESC, g.id LIMIT ?2 OFFSET ?3";
+use super::{get, member, member_ids};
+use crate::rows::{engine, group_conversation_key};
 
 /// What goes with a member, per conversation (`user_id` ?1, `conv_id` ?2).
 const MEMBER_LEAVES: [&str; 3] = [
@@ -51,43 +29,6 @@ const GROUP_GOES: [&str; 2] = [
     "DELETE FROM group_members WHERE group_id = ?1",
     "DELETE FROM groups WHERE id = ?1",
 ];
-
-fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
-    Ok(Group {
-        id: GroupId::parse(&r.get::<_, String>(0)?).map_err(|_| bad_row("group id"))?,
-        kind: if r.get::<_, i64>(1)? == 1 {
-            GroupKind::ChatRoom
-        } else {
-            GroupKind::Group
-        },
-        owner: parse_user(r.get(2)?)?,
-        settings: GroupSettings {
-            name: r.get(3)?,
-            description: r.get(4)?,
-            public: r.get(5)?,
-            approval: r.get(6)?,
-            allow_invites: r.get(7)?,
-            max_users: r.get::<_, i64>(8)? as u32,
-            custom: r.get(9)?,
-        },
-        created_ms: r.get::<_, i64>(10)? as u64,
-        member_count: r.get::<_, i64>(11)? as u32,
-    })
-}
-
-fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
-    Ok(Member {
-        user: parse_user(r.get(0)?)?,
-        role: Role::from_code(r.get(1)?),
-        joined_ms: r.get::<_, i64>(2)? as u64,
-    })
-}
-
-pub(crate) fn get(c: &Connection, id: &GroupId) -> rusqlite::Result<Option<Group>> {
-    c.prepare_cached(SELECT_GROUP)?
-        .query_row([id.as_str()], group_from_row)
-        .optional()
-}
 
 /// The group's conversation id and its last seq (where a member joining now starts).
 fn conversation(c: &Connection, id: &GroupId) -> Result<(i64, i64), StoreError> {
@@ -167,65 +108,6 @@ pub(crate) fn create(c: &Connection, g: NewGroup) -> Result<Group, StoreError> {
         .ok_or_else(|| StoreError::GroupNotFound(g.id.clone()))
 }
 
-pub(crate) fn of_user(
-    c: &Connection,
-    user: &UserId,
-    kind: GroupKind,
-) -> rusqlite::Result<Vec<Group>> {
-    let mut stmt = c.prepare_cached(SELECT_GROUPS_OF)?;
-    stmt.query_map(params![user.as_str(), kind as i64], group_from_row)?
-        .collect()
-}
-
-pub(crate) fn list(
-    c: &Connection,
-    kind: GroupKind,
-    offset: usize,
-    limit: usize,
-) -> rusqlite::Result<Vec<Group>> {
-    let mut stmt = c.prepare_cached(SELECT_ALL_GROUPS)?;
-    stmt.query_map(
-        params![kind as i64, limit as i64, offset as i64],
-        group_from_row,
-    )?
-    .collect()
-}
-
-pub(crate) fn members(
-    c: &Connection,
-    id: &GroupId,
-    offset: usize,
-    limit: usize,
-) -> rusqlite::Result<Vec<Member>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT user_id, role, joined_ms FROM group_members WHERE group_id = ?1 \
-         ORDER BY role, joined_ms, user_id LIMIT ?2 OFFSET ?3",
-    )?;
-    stmt.query_map(
-        params![id.as_str(), limit as i64, offset as i64],
-        member_from_row,
-    )?
-    .collect()
-}
-
-pub(crate) fn member_ids(c: &Connection, id: &GroupId) -> rusqlite::Result<Vec<UserId>> {
-    let mut stmt = c.prepare_cached("SELECT user_id FROM group_members WHERE group_id = ?1")?;
-    stmt.query_map([id.as_str()], |r| parse_user(r.get(0)?))?
-        .collect()
-}
-
-pub(crate) fn member(
-    c: &Connection,
-    id: &GroupId,
-    user: &UserId,
-) -> rusqlite::Result<Option<Member>> {
-    c.prepare_cached(
-        "SELECT user_id, role, joined_ms FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-    )?
-    .query_row(params![id.as_str(), user.as_str()], member_from_row)
-    .optional()
-}
-
 pub(crate) fn add_members(
     c: &Connection,
     id: &GroupId,
@@ -295,10 +177,13 @@ pub(crate) fn set_owner(c: &Connection, id: &GroupId, user: &UserId) -> Result<(
     Ok(())
 }
 
-pub(crate) fn delete(c: &Connection, id: &GroupId) -> Result<bool, StoreError> {
+/// Removes a group, its members and their sides of its conversation (its messages stay for
+/// history); answers the members it had, `None` if there was no such group.
+pub(crate) fn delete(c: &Connection, id: &GroupId) -> Result<Option<Vec<UserId>>, StoreError> {
     let Ok((conv, _)) = conversation(c, id) else {
-        return Ok(false);
+        return Ok(None);
     };
+    let members = member_ids(c, id).map_err(engine)?;
     for sql in GROUP_SIDES_GO {
         c.prepare_cached(sql)
             .and_then(|mut st| st.execute([conv]))
@@ -309,20 +194,5 @@ pub(crate) fn delete(c: &Connection, id: &GroupId) -> Result<bool, StoreError> {
             .and_then(|mut st| st.execute([id.as_str()]))
             .map_err(engine)?;
     }
-    Ok(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_group_statements_select_the_group_columns() {
-        for sql in [SELECT_GROUP, SELECT_GROUPS_OF, SELECT_ALL_GROUPS] {
-            assert!(
-                sql.starts_with(&format!("SELECT {GROUP_COLUMNS} FROM ")),
-                "{sql}"
-            );
-        }
-    }
+    Ok(Some(members))
 }
