@@ -1,16 +1,16 @@
 //! Roam's embedded storage engine: SQLite, bundled, in WAL mode.
 //!
-//! Writes go through one writer thread with group commit ([`writer`]); reads use a small pool
-//! of read-only connections on tokio's blocking threads ([`pool`]), which WAL lets run beside
+//! Writes go through one writer thread with group commit (`writer`); reads use a small pool
+//! of read-only connections on tokio's blocking threads (`pool`), which WAL lets run beside
 //! the writer. Each call of the store's traits is one short transaction.
 //!
 //! # Layout
-//! - [`migrations`]: the schema scripts and their versions.
-//! - [`rows`]: row mappers, column lists, conversation keys, the SQL functions.
-//! - [`users`]: users, tokens, settings.
-//! - [`delivery`]: appending messages, devices, what a device is owed, acks.
-//! - [`groups`]: groups and chat rooms, their members.
-//! - [`roaming`]: the conversation list, history, pins, marks, one-way deletes.
+//! - `migrations`: the schema scripts and their versions.
+//! - `rows`: row mappers, column lists, conversation keys, the SQL functions.
+//! - `users`: users, tokens, settings.
+//! - `delivery`: appending messages, devices, what a device is owed, acks.
+//! - `groups`: groups and chat rooms, their members.
+//! - `roaming`: the conversation list, history, pins, marks, one-way deletes.
 //!
 //! Each of `users`, `delivery`, `groups` and `roaming` implements its part of the store
 //! (`UserStore`, `DeliveryStore`, `GroupStore`, `RoamingStore`) by routing each call to the

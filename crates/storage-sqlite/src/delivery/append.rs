@@ -78,21 +78,22 @@ struct Next {
     count: i64,
 }
 
+/// The message device (?1 user, ?2 resource) sent under client id ?3.
+const RESEND_OF: &str = "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
+     FROM messages WHERE from_user = ?1 AND from_res = ?2 AND client_id = ?3";
+
 /// A message the same device sent before with the same client id (a resend after a lost
 /// ack): stored once, answered again.
 fn resend_of(c: &Connection, m: &NewMessage) -> rusqlite::Result<Option<StoredMessage>> {
     let Some(client_id) = m.client_id else {
         return Ok(None);
     };
-    c.prepare_cached(
-        "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
-         FROM messages WHERE from_user = ?1 AND from_res = ?2 AND client_id = ?3",
-    )?
-    .query_row(
-        params![m.from.as_str(), m.from_resource.as_str(), client_id as i64],
-        message_from_row,
-    )
-    .optional()
+    c.prepare_cached(RESEND_OF)?
+        .query_row(
+            params![m.from.as_str(), m.from_resource.as_str(), client_id as i64],
+            message_from_row,
+        )
+        .optional()
 }
 
 /// Makes the conversation row if it is new and takes its next seq.
@@ -236,4 +237,15 @@ fn apply_read_ack(
         .execute(params![m.from.as_str(), next.conv, next.seq, next.count])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::MESSAGE_COLUMNS;
+
+    #[test]
+    fn the_resend_lookup_selects_the_message_columns() {
+        assert!(RESEND_OF.starts_with(&format!("SELECT {MESSAGE_COLUMNS} ")));
+    }
 }

@@ -16,6 +16,10 @@ use crate::rows::{bad_row, message_from_row};
 /// read_seq).
 type ListRow = (i64, String, i64, i64, i64, i64, i64, i64);
 
+/// Message ?2 of conversation ?1 (a conversation's lastMessage).
+const MESSAGE_AT: &str = "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
+     FROM messages WHERE conv_id = ?1 AND seq = ?2";
+
 /// The list's statements, one per shape of query, made once. Each binds `?1` the user and
 /// `?2` the limit; a page after a cursor binds the cursor's key and tie next (the cursor is
 /// bound, not written into the SQL, so one cached statement serves every page), and the
@@ -160,10 +164,7 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
     };
     let more = rows.len() > limit;
     let mut items = Vec::with_capacity(limit.min(rows.len()));
-    let mut last_stmt = c.prepare_cached(
-        "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
-         FROM messages WHERE conv_id = ?1 AND seq = ?2",
-    )?;
+    let mut last_stmt = c.prepare_cached(MESSAGE_AT)?;
     let mut deleted_stmt = c.prepare_cached(
         "SELECT COUNT(*) FROM deleted_messages d JOIN messages m ON m.conv_id = d.conv_id AND m.seq = d.seq \
          WHERE d.user_id = ?1 AND d.conv_id = ?2 AND d.seq > ?3 AND m.activity = 1 AND m.from_user != ?1",
@@ -200,4 +201,15 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
         None
     };
     Ok(ListPage { items, next })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rows::MESSAGE_COLUMNS;
+
+    #[test]
+    fn the_last_message_lookup_selects_the_message_columns() {
+        assert!(MESSAGE_AT.starts_with(&format!("SELECT {MESSAGE_COLUMNS} ")));
+    }
 }
