@@ -20,9 +20,15 @@ pub(crate) async fn before_a_time_hides_only_for_the_deleting_user(s: Arc<dyn St
     }
     let before = stored[2].timestamp_ms;
     assert!(
-        s.remove_messages(&uid("alice"), &t("bob"), Removal::Before(before))
-            .await
-            .unwrap()
+        s.remove_messages(
+            &uid("alice"),
+            &t("bob"),
+            Removal::Before(before),
+            no_events()
+        )
+        .await
+        .unwrap()
+        .value
     );
     let ids = |keep: &dyn Fn(&StoredMessage) -> bool| -> Vec<MessageId> {
         stored
@@ -43,9 +49,15 @@ pub(crate) async fn before_a_time_hides_only_for_the_deleting_user(s: Arc<dyn St
         "bob still sees everything"
     );
     assert!(
-        !s.remove_messages(&uid("alice"), &t("zed"), Removal::Before(before))
-            .await
-            .unwrap(),
+        !s.remove_messages(
+            &uid("alice"),
+            &t("zed"),
+            Removal::Before(before),
+            no_events()
+        )
+        .await
+        .unwrap()
+        .value,
         "no such conversation"
     );
 }
@@ -58,9 +70,10 @@ pub(crate) async fn all_conversations_with_their_history(s: Arc<dyn Store>) {
     send(&*s, "alice", "a", "carol", "2").await;
     group_send(&*s, "bob", "g1", "3").await;
     let mut gone: Vec<String> = s
-        .delete_all_conversations(&uid("alice"))
+        .delete_all_conversations(&uid("alice"), no_events())
         .await
         .unwrap()
+        .value
         .iter()
         .map(Target::to_string)
         .collect();

@@ -15,9 +15,10 @@ pub(crate) async fn members_get_messages_from_their_joining_on(s: Arc<dyn Store>
     let carol = s.device(&uid("carol"), &res("c")).await.unwrap();
     group_send(&*s, "alice", "g1", "before carol").await;
     assert_eq!(
-        s.add_members(&g, vec![uid("carol"), uid("bob")])
+        s.add_members(&g, vec![uid("carol"), uid("bob")], no_events())
             .await
-            .unwrap(),
+            .unwrap()
+            .value,
         vec![uid("carol")]
     );
     group_send(&*s, "bob", "g1", "after carol").await;
@@ -29,14 +30,15 @@ pub(crate) async fn members_get_messages_from_their_joining_on(s: Arc<dyn Store>
     );
     // Full: nobody is added.
     assert!(matches!(
-        s.add_members(&g, vec![uid("dave")]).await,
+        s.add_members(&g, vec![uid("dave")], no_events()).await,
         Err(StoreError::GroupFull(_))
     ));
     // Removed members are owed nothing more; the group lists its members owner first.
     assert_eq!(
-        s.remove_members(&g, vec![uid("carol"), uid("zed")])
+        s.remove_members(&g, vec![uid("carol"), uid("zed")], no_events())
             .await
-            .unwrap(),
+            .unwrap()
+            .value,
         vec![uid("carol")]
     );
     group_send(&*s, "alice", "g1", "after removal").await;
@@ -53,7 +55,13 @@ pub(crate) async fn members_get_messages_from_their_joining_on(s: Arc<dyn Store>
             .len(),
         1
     );
-    assert!(s.delete_group(&g).await.unwrap());
+    assert!(
+        s.delete_group(&g, no_events())
+            .await
+            .unwrap()
+            .value
+            .is_some()
+    );
     assert!(s.group(&g).await.unwrap().is_none());
     assert!(s.pending(&bob).await.unwrap().is_empty());
 }

@@ -6,7 +6,7 @@ use libtest_mimic::{Arguments, Trial};
 use crate::{
     deletes, delivery,
     engine::{Engine, Fresh},
-    groups, history, ids, list, model,
+    events, groups, history, ids, list, model,
     prelude::Store,
     users,
 };
@@ -93,6 +93,19 @@ pub fn trials<E: Engine>(engine: E) -> Vec<Trial> {
         on.store(
             "deletes::all_conversations_with_their_history",
             deletes::all_conversations_with_their_history,
+        ),
+        // a write and the events it causes, committed together
+        on.store(
+            "events::the_events_of_a_write_are_stored_by_it_in_order",
+            events::the_events_of_a_write_are_stored_by_it_in_order,
+        ),
+        on.store(
+            "events::a_failed_write_records_no_events",
+            events::a_failed_write_records_no_events,
+        ),
+        on.store(
+            "events::deleting_a_user_destroys_their_groups_with_the_events_in_one_write",
+            events::deleting_a_user_destroys_their_groups_with_the_events_in_one_write,
         ),
         // server ids and sequence numbers
         on.store(

@@ -162,7 +162,9 @@ pub(crate) async fn a_group_shows_a_member_only_what_came_after_joining(s: Arc<d
         .await
         .unwrap();
     group_send(&*s, "alice", "g1", "before carol").await;
-    s.add_members(&g, vec![uid("carol")]).await.unwrap();
+    s.add_members(&g, vec![uid("carol")], no_events())
+        .await
+        .unwrap();
     group_send(&*s, "bob", "g1", "after carol").await;
     let texts =
         |p: HistoryPage| -> Vec<Bytes> { p.messages.into_iter().map(|m| m.payload).collect() };

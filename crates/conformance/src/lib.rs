@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Each test is a named trial (`users::…`, `delivery::…`, `groups::…`, `list::…`, `history::…`,
-//! `deletes::…`, `ids::…`, `model::…`), filtered like ordinary tests:
+//! `deletes::…`, `events::…`, `ids::…`, `model::…`), filtered like ordinary tests:
 //! `cargo test -p roam-storage-sqlite --test conformance -- history`.
 //!
 //! # Layout
@@ -22,7 +22,8 @@
 //! - [`fixtures`]: the small builders the tests share (users, messages, groups), public for
 //!   an engine's own tests.
 //! - one module per concern: `users`, `delivery`, `groups`, `list`, `history`, `deletes`,
-//!   `ids`, and `model` (the model-based roaming test over the real use-cases).
+//!   `events` (a write and the events it causes commit together), `ids`, and `model` (the
+//!   model-based roaming test over the real use-cases).
 
 // A test suite: an unwrap or a lossy cast that fails is a failed test, which is the point.
 #![allow(
@@ -40,6 +41,7 @@ pub mod prelude;
 
 mod deletes;
 mod delivery;
+mod events;
 mod groups;
 mod history;
 mod ids;

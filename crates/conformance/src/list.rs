@@ -51,9 +51,14 @@ pub(crate) async fn newest_first_with_arithmetic_unread(s: Arc<dyn Store>) {
     let m = s.append(chat("bob", "b", "alice", "4")).await.unwrap();
     assert_eq!(listed(&*s, "alice").await[0], ("bob".into(), 1));
     // Deleting it one-way: unread 0, lastMessage the previous visible one.
-    s.remove_messages(&uid("alice"), &t("bob"), Removal::Ids(vec![m.id]))
-        .await
-        .unwrap();
+    s.remove_messages(
+        &uid("alice"),
+        &t("bob"),
+        Removal::Ids(vec![m.id]),
+        no_events(),
+    )
+    .await
+    .unwrap();
     let page = s.conversations(&uid("alice"), &all(50)).await.unwrap();
     assert_eq!(page.items[0].unread, 0);
     assert_eq!(
@@ -89,9 +94,10 @@ pub(crate) async fn newest_first_with_arithmetic_unread(s: Arc<dyn Store>) {
     assert!(h.is_last);
     // Deleting the conversation with its history: gone; a new message brings it back.
     assert!(
-        s.delete_conversation(&uid("alice"), &t("bob"), true)
+        s.delete_conversation(&uid("alice"), &t("bob"), true, no_events())
             .await
             .unwrap()
+            .value
     );
     assert_eq!(listed(&*s, "alice").await, [("carol".into(), 1)]);
     send(&*s, "bob", "b", "alice", "5").await;
@@ -108,14 +114,14 @@ pub(crate) async fn pins_are_limited_and_newest_first(s: Arc<dyn Store>) {
         send(&*s, peer, "x", "alice", "hi").await;
     }
     let me = uid("alice");
-    s.pin(&me, &t("p1"), true, 2).await.unwrap();
-    s.pin(&me, &t("p3"), true, 2).await.unwrap();
+    s.pin(&me, &t("p1"), true, 2, no_events()).await.unwrap();
+    s.pin(&me, &t("p3"), true, 2, no_events()).await.unwrap();
     assert!(matches!(
-        s.pin(&me, &t("p2"), true, 2).await,
+        s.pin(&me, &t("p2"), true, 2, no_events()).await,
         Err(StoreError::PinLimit(2))
     ));
     assert!(matches!(
-        s.pin(&me, &t("nobody"), true, 2).await,
+        s.pin(&me, &t("nobody"), true, 2, no_events()).await,
         Err(StoreError::ConversationNotFound(_))
     ));
     let pinned = s

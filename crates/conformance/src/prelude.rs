@@ -14,6 +14,9 @@ pub use roam_domain::{
         PageSize, Removal,
     },
     service::{Policy, Roam, RoamingError},
-    store::{PendingQueue, Store, StoreError},
+    store::{
+        Committed, DeliveryStore, Events, GroupStore, PendingQueue, RemovedUser, RoamingStore,
+        Store, StoreError, UserStore, no_events,
+    },
     user::{NewUser, Password, UserId, entity_uuid},
 };

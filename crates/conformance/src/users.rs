@@ -42,7 +42,7 @@ pub(crate) async fn a_user_registered_again_does_not_inherit_old_messages(s: Arc
         .await
         .unwrap();
     send(&*s, "alice", "a", "bob", "to the first bob").await;
-    s.delete_user(&uid("bob")).await.unwrap();
+    s.delete_user(&uid("bob"), no_events()).await.unwrap();
     s.insert_users(vec![new_user("bob")]).await.unwrap();
     let b = s.device(&uid("bob"), &res("b")).await.unwrap();
     assert!(s.pending(&b).await.unwrap().is_empty());

@@ -4,7 +4,9 @@
 //! - [`user`], [`device`], [`group`], [`conversation`], [`message`], [`id`], [`auth`]: domain types that parse at the edge
 //!   (`UserId::parse`), so nothing inside handles a bare `String`.
 //! - [`roaming`]: the conversation list and history kept per user (pins, marks, deletes).
-//! - [`store`]: the [`store::Store`] trait that storage engines implement, and its error.
+//! - [`store`]: the traits storage engines implement, one per concern (users, delivery, groups,
+//!   roaming) summed up as [`store::Store`], and its error; and the rule that a write and the
+//!   events it causes commit together, with live signals only after the commit.
 //! - [`fanout`]: the [`fanout::Fanout`] trait through which use-cases reach online devices.
 //! - [`service`]: the use-cases ([`service::Roam`]), the only place that combines store and fan-out.
 //!

@@ -57,7 +57,7 @@ use roam_domain::{
         Direction, HistoryPage, HistoryQuery, ListCursor, ListFilter, ListPage, ListQuery,
         MAX_PAGE, Mark, PageSize, Removal,
     },
-    store::{Store, StoreError},
+    store::{DeliveryStore, GroupStore, RoamingStore, StoreError, UserStore, no_events},
     user::{NewUser, Password, UserId, entity_uuid},
 };
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
@@ -265,14 +265,15 @@ async fn seed(path: &Path, spec: &Spec, sync: Synchronous) -> Seeded {
         let removal = Removal::ids(vec![third_phase[i].id]).unwrap();
         assert!(
             store
-                .remove_messages(&lister, &targets[i], removal)
+                .remove_messages(&lister, &targets[i], removal, no_events())
                 .await
                 .unwrap()
+                .value
         );
     }
     for i in (0..spec.convs).filter(|i| i % 10 == 0).take(MAX_PINNED) {
         store
-            .pin(&lister, &targets[i], true, MAX_PINNED)
+            .pin(&lister, &targets[i], true, MAX_PINNED, no_events())
             .await
             .unwrap();
     }
@@ -282,9 +283,16 @@ async fn seed(path: &Path, spec: &Spec, sync: Synchronous) -> Seeded {
         .collect();
     for chunk in marked.chunks(20) {
         let missing = store
-            .mark(&lister, chunk.to_vec(), Mark::from_index(1).unwrap(), true)
+            .mark(
+                &lister,
+                chunk.to_vec(),
+                Mark::from_index(1).unwrap(),
+                true,
+                no_events(),
+            )
             .await
-            .unwrap();
+            .unwrap()
+            .value;
         assert!(missing.is_empty());
     }
 

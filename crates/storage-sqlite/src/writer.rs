@@ -75,15 +75,22 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce() -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT job").map_err(crate::engine)?;
+    run_cached(conn, "SAVEPOINT job")?;
     let result = f();
-    let end = if result.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    conn.execute_batch(end).map_err(crate::engine)?;
+    if result.is_err() {
+        run_cached(conn, "ROLLBACK TO job")?;
+    }
+    run_cached(conn, "RELEASE job")?;
     result
+}
+
+/// Runs one statement that takes no parameters, from the statement cache (the transaction
+/// control statements run for every job and batch).
+fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.execute([]))
+        .map(|_| ())
+        .map_err(crate::rows::engine)
 }
 
 fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>) {
@@ -95,7 +102,7 @@ fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let began = conn.execute_batch("BEGIN IMMEDIATE").map_err(crate::engine);
+        let began = run_cached(&conn, "BEGIN IMMEDIATE");
         if let Err(e) = began {
             tracing::error!(error = %e, "SQLite writer could not begin a transaction");
             // Dropping a job drops its reply channel: each caller gets an engine error.
@@ -103,7 +110,7 @@ fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>) {
             continue;
         }
         let completers: Vec<Completer> = jobs.into_iter().map(|job| job(&conn, &ids)).collect();
-        let commit = conn.execute_batch("COMMIT").map_err(crate::engine);
+        let commit = run_cached(&conn, "COMMIT");
         if let Err(e) = &commit {
             tracing::error!(error = %e, "SQLite writer could not commit; the batch is lost");
             let _ = conn.execute_batch("ROLLBACK");

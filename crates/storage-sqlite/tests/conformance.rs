@@ -48,14 +48,10 @@ fn sqlite_only() -> Vec<Trial> {
             "sqlite::the_list_order_survives_the_upgrade_that_indexes_it",
             the_list_order_survives_the_upgrade_that_indexes_it,
         ),
-        Trial::test("sqlite::the_id_layout_the_list_sql_assumes", || {
-            // The list's SQL (roaming.rs, schema_v4.sql) writes "the first id of a ms" with these.
-            assert_eq!(
-                (MessageId::EPOCH_MS, MessageId::TIME_SHIFT),
-                (1_577_836_800_000, 22)
-            );
-            Ok(())
-        }),
+        async_trial(
+            "sqlite::the_list_sql_floors_ids_as_the_domain_does",
+            the_list_sql_floors_ids_as_the_domain_does,
+        ),
     ]
 }
 
@@ -97,9 +93,14 @@ async fn the_list_order_survives_the_upgrade_that_indexes_it() {
         send(&s, from, "r", to, "x").await;
     }
     let m = s.append(chat("erin", "r", "alice", "gone")).await.unwrap();
-    s.remove_messages(&uid("alice"), &t("erin"), Removal::Ids(vec![m.id]))
-        .await
-        .unwrap();
+    s.remove_messages(
+        &uid("alice"),
+        &t("erin"),
+        Removal::Ids(vec![m.id]),
+        no_events(),
+    )
+    .await
+    .unwrap();
     let query = ListQuery {
         filter: ListFilter::All {
             include_empty: true,
@@ -123,4 +124,88 @@ async fn the_list_order_survives_the_upgrade_that_indexes_it() {
     let after = s.conversations(&uid("alice"), &query).await.unwrap();
     assert_eq!(after, before);
     assert_eq!(after.items.len(), 4);
+}
+
+/// The list's SQL (`roaming`, `schema_v4.sql`) places a side with nothing visible at the first
+/// id of the ms it began, with the SQL function `roam_id_floor` the engine registers, not the
+/// id layout written out in SQL. Checks that what it stores is [`MessageId::floor_at`], when a
+/// write computes it and when the upgrade to schema version 4 does, also for times the id
+/// layout clamps (before its epoch, past its end).
+async fn the_list_sql_floors_ids_as_the_domain_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let peers = ["p0", "p1", "p2", "p3", "p4"];
+    let s = SqliteStore::open(&db(&dir), Options::default()).unwrap();
+    for peer in peers {
+        send(&s, peer, "r", "alice", "x").await;
+        let deleted = s
+            .delete_conversation(&uid("alice"), &t(peer), true, no_events())
+            .await
+            .unwrap();
+        assert!(deleted.value);
+    }
+    drop(s);
+    // alice's sides, as (peer, created_ms, sort_key): all placed by `roam_id_floor`.
+    let sides = || {
+        let c = rusqlite::Connection::open(db(&dir)).unwrap();
+        let mut q = c
+            .prepare(
+                "SELECT uc.target, uc.created_ms, uc.sort_key FROM user_conversations uc \
+                 JOIN conversations cv ON cv.id = uc.conv_id \
+                 WHERE uc.user_id = 'alice' AND uc.kind = 0 \
+                 AND uc.vis_seq = 0 AND cv.last_chat_seq <= uc.hidden_to ORDER BY uc.target",
+            )
+            .unwrap();
+        q.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+    };
+    let check = |sides: Vec<(String, i64, i64)>| {
+        assert_eq!(sides.len(), peers.len(), "{sides:?}");
+        for (peer, created_ms, sort_key) in sides {
+            assert_eq!(
+                sort_key as u64,
+                MessageId::floor_at(created_ms as u64).0,
+                "{peer} began at {created_ms}"
+            );
+        }
+    };
+    check(sides());
+    // Sides begun at the edges of the id layout, then back to schema version 3 and open: the
+    // upgrade places every side again.
+    let c = rusqlite::Connection::open(db(&dir)).unwrap();
+    let edges = [
+        0,
+        MessageId::EPOCH_MS - 1,
+        MessageId::EPOCH_MS + 1,
+        1_800_000_000_123,
+        MessageId::LAST_MS + 5,
+    ];
+    for (peer, ms) in peers.iter().zip(edges) {
+        c.execute(
+            "UPDATE user_conversations SET created_ms = ?1 WHERE user_id = 'alice' AND target = ?2",
+            rusqlite::params![ms as i64, t(peer).encode()],
+        )
+        .unwrap();
+    }
+    c.execute_batch(
+        "DROP INDEX user_conversations_list; DROP INDEX user_conversations_pinned; \
+         ALTER TABLE user_conversations DROP COLUMN sort_key; \
+         ALTER TABLE user_conversations DROP COLUMN vis_id; \
+         ALTER TABLE conversations DROP COLUMN last_chat_id; PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(c);
+    drop(SqliteStore::open(&db(&dir), Options::default()).unwrap());
+    let upgraded = sides();
+    let mut began: Vec<i64> = upgraded.iter().map(|(_, ms, _)| *ms).collect();
+    began.sort_unstable();
+    assert_eq!(began, edges.map(|ms| ms as i64));
+    check(upgraded);
 }

@@ -1,12 +1,12 @@
 //! Accounts and tokens: registration, login, authentication, password change, removal.
 use tokio::task::spawn_blocking;
 
-use super::Roam;
+use super::{Roam, group_events::destroyed_events};
 use crate::{
     auth::{Principal, Token, TokenRecord},
     fanout::KickReason,
     now_ms,
-    store::StoreError,
+    store::{Events, RemovedUser, StoreError},
     user::{InvalidPassword, InvalidUserId, NewUser, Password, User, UserId, entity_uuid},
 };
 
@@ -186,17 +186,23 @@ impl Roam {
         if self.store.user(&id).await?.is_none() {
             return Err(AccountError::UserNotFound(id));
         }
-        self.destroy_owned_groups(&id).await.map_err(|e| match e {
-            super::GroupError::Store(e) => AccountError::Store(e),
-            other => AccountError::Store(StoreError::Engine(other.to_string())),
-        })?;
-        let user = self
-            .store
-            .delete_user(&id)
-            .await?
-            .ok_or(AccountError::UserNotFound(id.clone()))?;
+        // The groups and chat rooms they own are destroyed with them, as the admin would:
+        // each member is told, the owner named as the actor.
+        let events: Events<Option<RemovedUser>> = Box::new(|removed| {
+            let Some(removed) = removed else {
+                return Vec::new();
+            };
+            removed
+                .groups
+                .iter()
+                .flat_map(|(group, members)| destroyed_events(group, &group.owner, members))
+                .collect()
+        });
+        let done = self.store.delete_user(&id, events).await?;
+        let removed = done.value.ok_or(AccountError::UserNotFound(id.clone()))?;
+        self.signal_all(&done.events).await;
         self.fanout.kick(&id, KickReason::UserRemoved);
-        Ok(user)
+        Ok(removed.user)
     }
 
     /// Sets a new password, voids the user's tokens and disconnects their devices.

@@ -130,7 +130,7 @@ impl Roam {
                 self.fanout.notify(to, &Target::User(m.from.clone()), None);
                 self.fanout.notify(&m.from, &m.to, Some(&m.from_resource));
             }
-            // A group read ack went to the sender's own log (see `Store::append`).
+            // A group read ack went to the sender's own log (see `DeliveryStore::append`).
             Target::Group(_) if m.kind == MessageKind::ChannelAck => {
                 self.fanout
                     .notify(&m.from, &Target::System, Some(&m.from_resource))
@@ -153,6 +153,14 @@ impl Roam {
             Target::System => self
                 .fanout
                 .notify(&m.from, &Target::System, Some(&m.from_resource)),
+        }
+    }
+
+    /// Signals each event a write committed, in order: after the write returned, never
+    /// before (see [`crate::store`]).
+    pub(super) async fn signal_all(&self, events: &[StoredMessage]) {
+        for m in events {
+            self.signal(m).await;
         }
     }
 

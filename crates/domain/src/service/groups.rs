@@ -4,20 +4,18 @@
 //! members may invite when the group allows it; anyone may join a public group that needs no
 //! approval, and any chat room. Every membership change is told through a group event: one
 //! row in the group's conversation for what all members see, one row in a user's own log for
-//! what only that user sees (being removed, the group destroyed).
-use bytes::Bytes;
-
-use super::Roam;
+//! what only that user sees (being removed, the group destroyed), built in `group_events`.
+//! The events commit with the change, and are signalled after (see [`crate::store`]).
+use super::{
+    Roam,
+    group_events::{actor_of, destroyed_events, group_event, user_event},
+};
 use crate::{
     auth::Principal,
-    conversation::Target,
-    device::Resource,
     group::{
-        Group, GroupEvent, GroupId, GroupKind, GroupOp, GroupSettings, InvalidGroupId, Member,
-        NewGroup, Role,
+        Group, GroupId, GroupKind, GroupOp, GroupSettings, InvalidGroupId, Member, NewGroup, Role,
     },
-    message::{MessageKind, NewMessage},
-    store::StoreError,
+    store::{Events, StoreError},
     user::{InvalidUserId, UserId},
 };
 
@@ -65,9 +63,6 @@ pub struct CreateGroup {
     pub members: Vec<String>,
     pub settings: GroupSettings,
 }
-
-/// The resource written on server-made events (no device sends it).
-const SERVER_RESOURCE: &str = "roam_server";
 
 impl Roam {
     fn parse_users(names: &[String]) -> Result<Vec<UserId>, GroupError> {
@@ -221,18 +216,28 @@ impl Roam {
         }
         let users = Self::parse_users(users)?;
         self.existing_users(&users).await?;
-        let added = self.store.add_members(&group.id, users).await?;
-        if !added.is_empty() {
-            let actor = actor_of(caller, &group);
-            self.group_event(&group, GroupOp::MembersAdded, &actor, added.clone())
-                .await?;
+        let actor = actor_of(caller, &group);
+        let about = group.clone();
+        let events: Events<Vec<UserId>> = Box::new(move |added| {
+            if added.is_empty() {
+                return Vec::new();
+            }
+            let mut events = vec![group_event(&about, GroupOp::MembersAdded, &actor, added)];
             // Each added user is also told in their own log that someone else added them.
             for u in added.iter().filter(|u| **u != actor) {
-                self.user_event(u, &group, GroupOp::MembersAdded, &actor, vec![u.clone()])
-                    .await?;
+                events.push(user_event(
+                    u,
+                    &about,
+                    GroupOp::MembersAdded,
+                    &actor,
+                    vec![u.clone()],
+                ));
             }
-        }
-        Ok(added)
+            events
+        });
+        let done = self.store.add_members(&group.id, users, events).await?;
+        self.signal_all(&done.events).await;
+        Ok(done.value)
     }
 
     /// Joins a public group that needs no approval, or a chat room.
@@ -246,11 +251,18 @@ impl Roam {
         if !open {
             return Err(GroupError::Forbidden);
         }
-        let added = self.store.add_members(&group.id, vec![me.clone()]).await?;
-        if !added.is_empty() {
-            self.group_event(&group, GroupOp::MembersAdded, me, added)
-                .await?;
-        }
+        let (about, actor) = (group.clone(), me.clone());
+        let events: Events<Vec<UserId>> = Box::new(move |added| {
+            if added.is_empty() {
+                return Vec::new();
+            }
+            vec![group_event(&about, GroupOp::MembersAdded, &actor, added)]
+        });
+        let done = self
+            .store
+            .add_members(&group.id, vec![me.clone()], events)
+            .await?;
+        self.signal_all(&done.events).await;
         Ok(group)
     }
 
@@ -267,17 +279,32 @@ impl Roam {
         if users.contains(&group.owner) {
             return Err(GroupError::OwnerStays);
         }
-        let removed = self.store.remove_members(&group.id, users).await?;
-        if !removed.is_empty() {
-            let actor = actor_of(caller, &group);
-            self.group_event(&group, GroupOp::MembersRemoved, &actor, removed.clone())
-                .await?;
-            for u in &removed {
-                self.user_event(u, &group, GroupOp::MembersRemoved, &actor, vec![u.clone()])
-                    .await?;
+        let actor = actor_of(caller, &group);
+        let about = group.clone();
+        let events: Events<Vec<UserId>> = Box::new(move |removed| {
+            if removed.is_empty() {
+                return Vec::new();
             }
-        }
-        Ok(removed)
+            let mut events = vec![group_event(
+                &about,
+                GroupOp::MembersRemoved,
+                &actor,
+                removed,
+            )];
+            for u in removed {
+                events.push(user_event(
+                    u,
+                    &about,
+                    GroupOp::MembersRemoved,
+                    &actor,
+                    vec![u.clone()],
+                ));
+            }
+            events
+        });
+        let done = self.store.remove_members(&group.id, users, events).await?;
+        self.signal_all(&done.events).await;
+        Ok(done.value)
     }
 
     /// The caller leaves (not the owner).
@@ -289,15 +316,26 @@ impl Roam {
         if group.owner == *me {
             return Err(GroupError::OwnerStays);
         }
-        let removed = self
+        let (about, actor) = (group.clone(), me.clone());
+        let events: Events<Vec<UserId>> = Box::new(move |removed| {
+            if removed.is_empty() {
+                return Vec::new();
+            }
+            vec![group_event(
+                &about,
+                GroupOp::MemberLeft,
+                &actor,
+                std::slice::from_ref(&actor),
+            )]
+        });
+        let done = self
             .store
-            .remove_members(&group.id, vec![me.clone()])
+            .remove_members(&group.id, vec![me.clone()], events)
             .await?;
-        if removed.is_empty() {
+        if done.value.is_empty() {
             return Err(GroupError::NotMember(me.clone(), group.id));
         }
-        self.group_event(&group, GroupOp::MemberLeft, me, vec![me.clone()])
-            .await?;
+        self.signal_all(&done.events).await;
         Ok(())
     }
 
@@ -308,29 +346,14 @@ impl Roam {
             None | Some(Some(Role::Owner)) => {}
             _ => return Err(GroupError::Forbidden),
         }
-        let members = self.store.member_ids(&group.id).await?;
-        self.store.delete_group(&group.id).await?;
         let actor = actor_of(caller, &group);
-        for m in members {
-            self.user_event(&m, &group, GroupOp::Destroyed, &actor, vec![])
-                .await?;
-        }
+        let about = group.clone();
+        let events: Events<Option<Vec<UserId>>> = Box::new(move |members| {
+            destroyed_events(&about, &actor, members.as_deref().unwrap_or_default())
+        });
+        let done = self.store.delete_group(&group.id, events).await?;
+        self.signal_all(&done.events).await;
         Ok(group)
-    }
-
-    /// Destroys every group and chat room `user` owns (as the admin would), telling their
-    /// members. Run before the user is deleted: in Easemob a deleted owner's groups and
-    /// chat rooms go with them, rather than staying without an owner.
-    pub(super) async fn destroy_owned_groups(&self, user: &UserId) -> Result<(), GroupError> {
-        for kind in [GroupKind::Group, GroupKind::ChatRoom] {
-            for group in self.store.groups_of(user, kind).await? {
-                if group.owner == *user {
-                    self.destroy_group(&Principal::Admin, group.id.as_str())
-                        .await?;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Makes a member the owner (the admin or the owner).
@@ -349,81 +372,13 @@ impl Roam {
         if self.store.member(&group.id, &new_owner).await?.is_none() {
             return Err(GroupError::NotMember(new_owner, group.id));
         }
-        self.store.set_owner(&group.id, &new_owner).await?;
         let actor = actor_of(caller, &group);
-        self.group_event(&group, GroupOp::OwnerChanged, &actor, vec![new_owner])
-            .await?;
+        let about = group.clone();
+        let owner = new_owner.clone();
+        let events: Events<()> =
+            Box::new(move |_| vec![group_event(&about, GroupOp::OwnerChanged, &actor, &[owner])]);
+        let done = self.store.set_owner(&group.id, &new_owner, events).await?;
+        self.signal_all(&done.events).await;
         self.existing_group(group.id.as_str()).await
     }
-
-    /// An event every member sees: one row in the group's conversation.
-    async fn group_event(
-        &self,
-        group: &Group,
-        op: GroupOp,
-        actor: &UserId,
-        users: Vec<UserId>,
-    ) -> Result<(), GroupError> {
-        let to = Target::Group(group.id.clone());
-        self.record_event(actor, to, group, op, actor, users).await
-    }
-
-    /// An event only `user` sees: one row in their own log.
-    async fn user_event(
-        &self,
-        user: &UserId,
-        group: &Group,
-        op: GroupOp,
-        actor: &UserId,
-        users: Vec<UserId>,
-    ) -> Result<(), GroupError> {
-        self.record_event(user, Target::System, group, op, actor, users)
-            .await
-    }
-
-    /// Stores an event as a message from `from` to `to`, then signals who is owed it.
-    async fn record_event(
-        &self,
-        from: &UserId,
-        to: Target,
-        group: &Group,
-        op: GroupOp,
-        actor: &UserId,
-        users: Vec<UserId>,
-    ) -> Result<(), GroupError> {
-        let event = GroupEvent {
-            op,
-            group: group.id.clone(),
-            kind: group.kind,
-            actor: actor.clone(),
-            users,
-        };
-        let stored = self
-            .store
-            .append(NewMessage {
-                from: from.clone(),
-                from_resource: server_resource(),
-                to,
-                kind: MessageKind::GroupEvent,
-                payload: Bytes::from(event.encode()),
-                content_type: String::new(),
-                activity: false,
-                client_id: None,
-            })
-            .await?;
-        self.signal(&stored).await;
-        Ok(())
-    }
-}
-
-/// Who an event names as its actor: the calling user, or for the app admin the group's owner.
-fn actor_of(caller: &Principal, group: &Group) -> UserId {
-    match caller {
-        Principal::User(u) => u.clone(),
-        Principal::Admin => group.owner.clone(),
-    }
-}
-
-fn server_resource() -> Resource {
-    Resource::parse(SERVER_RESOURCE).expect("a valid resource")
 }

@@ -8,6 +8,7 @@ use crate::{auth::AdminCredential, fanout::Fanout, id::IdGenerator, store::Store
 
 mod account;
 mod delivery;
+mod group_events;
 mod groups;
 mod roaming;
 

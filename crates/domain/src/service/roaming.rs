@@ -1,9 +1,10 @@
 //! Message roaming use-cases: the conversation list, pins, marks, history and one-way
 //! deletes, each checked for who may do it, and each change told to the user's other devices.
 //!
-//! A change is stored first, then recorded as a [`ConversationEvent`] in the user's own log
-//! (durable: a device that was away gets it at its next login, in order), then signalled to
-//! the online devices. The acting device is not told: it made the change.
+//! A change is recorded as a [`ConversationEvent`] in the user's own log in the same
+//! transaction (durable: a device that was away gets it at its next login, in order), and
+//! signalled to the online devices once committed (see [`crate::store`]). The acting device
+//! is not told: it made the change.
 use bytes::Bytes;
 
 use super::Roam;
@@ -16,7 +17,7 @@ use crate::{
         ConversationEvent, ConversationOp, HistoryPage, HistoryQuery, ListPage, ListQuery, Mark,
         Removal,
     },
-    store::StoreError,
+    store::{Events, StoreError},
     user::UserId,
 };
 
@@ -84,17 +85,24 @@ impl Roam {
         pinned: bool,
     ) -> Result<Option<u64>, RoamingError> {
         may_act_for(caller, user)?;
-        let at = self
-            .store
-            .pin(user, target, pinned, self.policy.max_pinned)
-            .await?;
         let op = if pinned {
             ConversationOp::Pinned
         } else {
             ConversationOp::Unpinned
         };
-        self.tell_devices(user, resource, op, target).await?;
-        Ok(at)
+        let event = conversation_event(user, resource, op, target);
+        let done = self
+            .store
+            .pin(
+                user,
+                target,
+                pinned,
+                self.policy.max_pinned,
+                Box::new(move |_| vec![event]),
+            )
+            .await?;
+        self.signal_all(&done.events).await;
+        Ok(done.value)
     }
 
     /// Puts a mark on (or takes it off) conversations; answers those the user does not have.
@@ -108,16 +116,21 @@ impl Roam {
         on: bool,
     ) -> Result<Vec<Target>, RoamingError> {
         may_act_for(caller, user)?;
-        let missing = self.store.mark(user, targets.clone(), mark, on).await?;
         let op = if on {
             ConversationOp::Marked(mark)
         } else {
             ConversationOp::Unmarked(mark)
         };
-        for t in targets.iter().filter(|t| !missing.contains(t)) {
-            self.tell_devices(user, resource, op, t).await?;
-        }
-        Ok(missing)
+        let (who, device, all) = (user.clone(), resource.clone(), targets.clone());
+        let events: Events<Vec<Target>> = Box::new(move |missing| {
+            all.iter()
+                .filter(|t| !missing.contains(t))
+                .map(|t| conversation_event(&who, &device, op, t))
+                .collect()
+        });
+        let done = self.store.mark(user, targets, mark, on, events).await?;
+        self.signal_all(&done.events).await;
+        Ok(done.value)
     }
 
     /// A page of one conversation's history as `user` sees it.
@@ -149,10 +162,12 @@ impl Roam {
         removal: Removal,
     ) -> Result<(), RoamingError> {
         may_act_for(caller, user)?;
-        if self.store.remove_messages(user, target, removal).await? {
-            self.tell_devices(user, resource, ConversationOp::MessagesDeleted, target)
-                .await?;
-        }
+        let event = conversation_event(user, resource, ConversationOp::MessagesDeleted, target);
+        let done = self
+            .store
+            .remove_messages(user, target, removal, when_done(event))
+            .await?;
+        self.signal_all(&done.events).await;
         Ok(())
     }
 
@@ -166,15 +181,16 @@ impl Roam {
         with_history: bool,
     ) -> Result<(), RoamingError> {
         may_act_for(caller, user)?;
-        if !self
+        let event = conversation_event(user, resource, ConversationOp::Deleted, target);
+        let done = self
             .store
-            .delete_conversation(user, target, with_history)
-            .await?
-        {
+            .delete_conversation(user, target, with_history, when_done(event))
+            .await?;
+        if !done.value {
             return Err(RoamingError::NotFound);
         }
-        self.tell_devices(user, resource, ConversationOp::Deleted, target)
-            .await
+        self.signal_all(&done.events).await;
+        Ok(())
     }
 
     /// Deletes every conversation of `user` with its history.
@@ -185,39 +201,44 @@ impl Roam {
         resource: &Resource,
     ) -> Result<(), RoamingError> {
         may_act_for(caller, user)?;
-        for target in self.store.delete_all_conversations(user).await? {
-            self.tell_devices(user, resource, ConversationOp::Deleted, &target)
-                .await?;
-        }
+        let (who, device) = (user.clone(), resource.clone());
+        let events: Events<Vec<Target>> = Box::new(move |deleted| {
+            deleted
+                .iter()
+                .map(|t| conversation_event(&who, &device, ConversationOp::Deleted, t))
+                .collect()
+        });
+        let done = self.store.delete_all_conversations(user, events).await?;
+        self.signal_all(&done.events).await;
         Ok(())
     }
+}
 
-    /// Records the change in the user's own log and signals their other online devices.
-    async fn tell_devices(
-        &self,
-        user: &UserId,
-        resource: &Resource,
-        op: ConversationOp,
-        target: &Target,
-    ) -> Result<(), RoamingError> {
-        let event = ConversationEvent {
-            op,
-            target: target.clone(),
-        };
-        let stored = self
-            .store
-            .append(NewMessage {
-                from: user.clone(),
-                from_resource: resource.clone(),
-                to: Target::System,
-                kind: MessageKind::ConversationEvent,
-                payload: Bytes::from(event.encode()),
-                content_type: String::new(),
-                activity: false,
-                client_id: None,
-            })
-            .await?;
-        self.signal(&stored).await;
-        Ok(())
+/// The multi-device event that tells `user`'s other devices of a change made on device
+/// `resource`: a message to their own log.
+fn conversation_event(
+    user: &UserId,
+    resource: &Resource,
+    op: ConversationOp,
+    target: &Target,
+) -> NewMessage {
+    let event = ConversationEvent {
+        op,
+        target: target.clone(),
+    };
+    NewMessage {
+        from: user.clone(),
+        from_resource: resource.clone(),
+        to: Target::System,
+        kind: MessageKind::ConversationEvent,
+        payload: Bytes::from(event.encode()),
+        content_type: String::new(),
+        activity: false,
+        client_id: None,
     }
+}
+
+/// The event, recorded only if the change happened (the write answered true).
+fn when_done(event: NewMessage) -> Events<bool> {
+    Box::new(move |done| if *done { vec![event] } else { Vec::new() })
 }
