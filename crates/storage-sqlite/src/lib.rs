@@ -80,13 +80,19 @@ impl SqliteStore {
         rows::register_functions(&conn).map_err(engine)?;
         migrations::apply(&conn)?;
         let ids = IdGenerator::new(options.node);
-        // Never hand out an id below one already stored (a clock that stepped back across a
-        // restart): start the generator after the newest stored id.
-        let newest: Option<i64> = conn
-            .query_row("SELECT MAX(id) FROM messages", [], |r| r.get(0))
+        // Never hand out an id at or below one already stored (the generator forgets across a
+        // restart, and the clock may have stepped back): continue after the newest id given
+        // to a message or a device.
+        let newest: Option<u64> = conn
+            .query_row(
+                "SELECT MAX(id) FROM (SELECT MAX(id) AS id FROM messages \
+                 UNION ALL SELECT MAX(registered_id) FROM devices)",
+                [],
+                |r| r.get(0),
+            )
             .map_err(engine)?;
         if let Some(newest) = newest {
-            ids.next_at(MessageId(newest as u64).timestamp_ms());
+            ids.resume_after(MessageId(newest));
         }
         Ok(SqliteStore {
             path: path.to_owned(),
