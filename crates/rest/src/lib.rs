@@ -62,6 +62,11 @@ impl Rest {
         })
     }
 
+    /// `org#app`, as JIDs and message metas name the app.
+    pub(crate) fn app_key(&self) -> String {
+        format!("{}#{}", self.org, self.app)
+    }
+
     /// Every REST route, with CORS for browser apps on other origins.
     pub fn router(self: &Arc<Self>) -> Router {
         let app = Router::new()
