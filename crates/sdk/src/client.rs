@@ -6,9 +6,9 @@ use prost::Message as _;
 use roam_protocol::{
     jid,
     pb::{Jid, MessageBody, MucBody, message_body, meta::NameSpace, muc_body},
-    rest::TokenResponse,
+    rest::{TokenRequest, TokenResponse},
 };
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
@@ -309,18 +309,14 @@ impl Client {
         let token = match &options.credentials {
             Credentials::Token(t) => t.clone(),
             Credentials::Password(pw) => {
-                let resp = http
-                    .post(format!("{base}/token"))
-                    .json(&json!({"grant_type": "password", "username": options.user, "password": pw}))
-                    .send()
-                    .await?;
-                let status = resp.status().as_u16();
-                let bytes = resp.bytes().await?;
-                if status != 200 {
-                    return Err(Error::from_rest(status, &bytes));
-                }
+                let request = TokenRequest {
+                    grant_type: "password".into(),
+                    username: Some(options.user.clone()),
+                    password: Some(pw.clone()),
+                    ..Default::default()
+                };
                 let t: TokenResponse =
-                    serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
+                    Client::answer(http.post(format!("{base}/token")).json(&request)).await?;
                 t.access_token
             }
         };
@@ -499,15 +495,15 @@ impl Client {
         }
     }
 
-    /// A REST call under `/{org}/{app}` with this user's token; `?resource=` names this
-    /// device so that the change reaches only the user's other devices. Answers the JSON.
-    pub(crate) async fn rest(
+    /// A REST request under `/{org}/{app}` with this user's token; `?resource=` names this
+    /// device so that the change reaches only the user's other devices. Add a body with
+    /// `.json(..)`, then send it with [`Client::answer`].
+    pub(crate) fn rest(
         &self,
         method: reqwest::Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<Value>,
-    ) -> Result<Value, Error> {
+    ) -> reqwest::RequestBuilder {
         let mut req = self
             .inner
             .http
@@ -517,9 +513,14 @@ impl Client {
         if !self.inner.resource.is_empty() {
             req = req.query(&[("resource", self.inner.resource.as_str())]);
         }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
+        req
+    }
+
+    /// Sends a REST request and reads its answer as `T` (one of the protocol crate's
+    /// [`roam_protocol::rest`] types); any status but 200 is the server's error.
+    pub(crate) async fn answer<T: DeserializeOwned>(
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, Error> {
         let resp = req.send().await?;
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await?;

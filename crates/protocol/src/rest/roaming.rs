@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::message_json::ChatKind;
+
 /// An answer whose payload is under `data`: pins, marks, history and message deletes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataResponse<T> {
@@ -51,8 +53,8 @@ pub struct ListData {
 pub struct ChannelInfo {
     /// The peer user or the group.
     pub session_to: String,
-    /// `chat` or `groupchat` (chat rooms too).
-    #[serde(default)]
+    /// `chat` or `groupchat` (chat rooms too); absent = `chat`.
+    #[serde(default = "single_chat")]
     pub session_type: String,
     #[serde(default)]
     pub unread_num: u64,
@@ -67,6 +69,10 @@ pub struct ChannelInfo {
     /// The newest message this user can see, or `{}`.
     #[serde(default)]
     pub meta: ChannelMeta,
+}
+
+fn single_chat() -> String {
+    ChatKind::Single.name().to_owned()
 }
 
 /// A list item's `meta`: the last message, or `{}` when the user sees none (the SDK tests
@@ -296,6 +302,7 @@ mod tests {
     fn a_list_item_missing_optional_fields_still_reads() {
         let got: ChannelInfo = serde_json::from_value(json!({"session_to": "g"})).unwrap();
         assert_eq!((got.unread_num, got.meta.message()), (0, None));
+        assert_eq!(got.session_type, "chat");
     }
 
     #[test]
