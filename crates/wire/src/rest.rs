@@ -268,4 +268,60 @@ mod tests {
             json!({"admin": "bob", "joined_time": 3})
         );
     }
+
+    fn group() -> Group {
+        Group {
+            id: GroupId::parse("77").unwrap(),
+            kind: roam_domain::group::GroupKind::Group,
+            owner: user("alice"),
+            settings: roam_domain::group::GroupSettings {
+                name: "n".into(),
+                description: "d".into(),
+                public: true,
+                approval: false,
+                allow_invites: true,
+                max_users: 200,
+                custom: "c".into(),
+            },
+            created_ms: 5,
+            member_count: 2,
+        }
+    }
+
+    /// The field names and JSON types the Web SDK reads from group answers.
+    #[test]
+    fn groups_render_in_easemobs_v3_shapes() {
+        let g = group();
+        let owner = Member {
+            user: user("alice"),
+            role: Role::Owner,
+            joined_ms: 5,
+        };
+        assert_eq!(
+            serde_json::to_value(group_details(&g, &[owner])).unwrap(),
+            json!({"id": "77", "name": "n", "description": "d", "membersonly": false,
+                   "allowinvites": true, "maxusers": 200, "owner": "alice", "created": 5,
+                   "custom": "c", "public": true, "disabled": false, "mute": false,
+                   "affiliations_count": 2,
+                   "affiliations": [{"owner": "alice", "joined_time": 5}]})
+        );
+        assert_eq!(
+            serde_json::to_value(group_summary(&g)).unwrap(),
+            json!({"id": "77", "groupid": "77", "name": "n", "groupname": "n",
+                   "owner": "alice", "affiliations": 2, "affiliations_count": 2,
+                   "public": true})
+        );
+        assert_eq!(
+            serde_json::to_value(joined_group(&g, "bob")).unwrap(),
+            json!({"id": "77", "groupid": "77", "name": "n", "groupname": "n",
+                   "disabled": false, "permission": "member"})
+        );
+        assert_eq!(
+            serde_json::to_value(joined_group_with_role(&g, "alice")).unwrap(),
+            json!({"groupId": "77", "name": "n", "affiliations_count": 2,
+                   "permission": "owner", "disabled": false, "membersonly": false,
+                   "allowinvites": true, "description": "d", "maxusers": 200,
+                   "public": true})
+        );
+    }
 }
