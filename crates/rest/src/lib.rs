@@ -4,11 +4,14 @@
 //! # Layout
 //! - [`error`]: [`error::ApiError`], the one place where domain errors become HTTP statuses and
 //!   Easemob error bodies.
-//! - [`extract`]: the caller's identity (bearer token) and JSON bodies with Easemob-shaped
-//!   rejections.
+//! - [`extract`]: the caller's identity (bearer token), the user a request acts for and the
+//!   device it comes from, and JSON bodies with Easemob-shaped rejections.
 //! - [`users`]: tokens and user management.
 //! - [`groups`], [`messages`]: groups and chat rooms; admin message sending.
 //! - [`roaming`]: the conversation list, pins, marks, history and one-way deletes.
+//!
+//! Answers are the typed bodies of [`roam_protocol::rest`], built from domain values by
+//! [`roam_wire::rest`]; handlers only parse, call a use-case and wrap the result.
 //!
 //! Every path lives under `/{org}/{app}`; another org or app gets a 404 with an Easemob error.
 use std::sync::Arc;
@@ -60,6 +63,11 @@ impl Rest {
             app_uuid,
             open_registration,
         })
+    }
+
+    /// `org#app`, as JIDs and message metas name the app.
+    pub(crate) fn app_key(&self) -> String {
+        format!("{}#{}", self.org, self.app)
     }
 
     /// Every REST route, with CORS for browser apps on other origins.

@@ -16,9 +16,12 @@ use roam_domain::{
     service::SendError,
     user::UserId,
 };
-use roam_protocol::message_json::{ChatKind, body_from_rest, content_type};
+use roam_protocol::{
+    message_json::{ChatKind, body_from_rest, content_type},
+    rest::groups::Envelope,
+};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::{
     Rest,
@@ -53,7 +56,7 @@ pub async fn send(
     Caller(caller): Caller,
     uri: OriginalUri,
     JsonBody(b): JsonBody<SendBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Envelope<BTreeMap<String, String>>>, ApiError> {
     if caller != Principal::Admin {
         return Err(ApiError::Forbidden);
     }
@@ -81,7 +84,7 @@ pub async fn send(
         let target = match target {
             Ok(t) => t,
             Err(e) => {
-                results.insert(to.clone(), json!(e));
+                results.insert(to.clone(), e);
                 continue;
             }
         };
@@ -105,11 +108,11 @@ pub async fn send(
             client_id: None,
         };
         let result = match rest.roam.send_as_admin(message).await {
-            Ok(stored) => json!(stored.id.0.to_string()),
+            Ok(stored) => stored.id.0.to_string(),
             Err(SendError::Store(e)) => return Err(e.into()),
-            Err(e) => json!(e.to_string()),
+            Err(e) => e.to_string(),
         };
         results.insert(to.clone(), result);
     }
-    Ok(Json(rest.envelope("post", &uri, json!(results))))
+    Ok(Json(rest.envelope("post", &uri, results)))
 }

@@ -7,8 +7,9 @@ use axum::{
 };
 use roam_domain::{auth::Principal, now_ms, user::User};
 use roam_protocol::rest::{
-    EntitiesResponse, NewPasswordBody, NewUsersBody, TokenRequest, TokenResponse, UserEntity,
+    EntitiesResponse, NewPasswordBody, NewUsersBody, TokenRequest, TokenResponse,
 };
+use roam_wire::rest::user_entity;
 use serde_json::{Value, json};
 
 use crate::{
@@ -17,18 +18,6 @@ use crate::{
     extract::{Caller, JsonBody, MaybeCaller},
 };
 
-fn entity(u: &User) -> UserEntity {
-    UserEntity {
-        uuid: u.uuid.clone(),
-        kind: "user".into(),
-        created: u.created_ms,
-        modified: u.modified_ms,
-        username: u.id.to_string(),
-        activated: true,
-        nickname: u.nickname.clone(),
-    }
-}
-
 impl Rest {
     fn entities(&self, action: &str, path: &str, users: &[User], count: bool) -> EntitiesResponse {
         EntitiesResponse {
@@ -36,7 +25,7 @@ impl Rest {
             application: self.app_uuid.clone(),
             path: path.into(),
             uri: format!("/{}/{}{}", self.org, self.app, path),
-            entities: users.iter().map(entity).collect(),
+            entities: users.iter().map(user_entity).collect(),
             timestamp: now_ms(),
             duration: 0,
             organization: self.org.clone(),
@@ -63,7 +52,7 @@ pub async fn token(
             Ok(Json(TokenResponse {
                 access_token: issued.token.as_str().to_owned(),
                 expires_in: issued.expires_in_secs,
-                user: Some(entity(&user)),
+                user: Some(user_entity(&user)),
                 application: None,
             }))
         }

@@ -6,169 +6,15 @@ use prost::Message as _;
 use roam_protocol::{
     jid,
     pb::{Jid, MessageBody, MucBody, message_body, meta::NameSpace, muc_body},
-    rest::TokenResponse,
+    rest::{TokenRequest, TokenResponse},
 };
-use serde_json::{Value, json};
+use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    ChatType, Error, Event, Outgoing,
-    connection::{self, Command, Login, Reconnect},
+    ChatType, Credentials, Error, Events, Options, Outgoing,
+    connection::{self, Command, Login},
 };
-
-/// How the client proves who it is.
-///
-/// ```
-/// let by_token = roam_sdk::Credentials::Token("YWMt...".into());
-/// assert_ne!(by_token, roam_sdk::Credentials::Password("pw".into()));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credentials {
-    /// The user's password: the client takes a token with it first.
-    Password(String),
-    /// A token taken earlier (`POST /{org}/{app}/token`).
-    Token(String),
-}
-
-/// Where and as whom to connect.
-///
-/// ```
-/// use roam_sdk::Options;
-/// let o = Options::password("http://127.0.0.1:5280", "roam#demo", "alice", "pw");
-/// assert_eq!(o.ws_url(), "ws://127.0.0.1:5280/websocket");
-/// ```
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The server's base URL for REST, e.g. `http://127.0.0.1:5280`.
-    pub api_url: String,
-    /// The msync WebSocket URL; `None`: `api_url` with `ws` for `http` plus `/websocket`.
-    pub ws_url: Option<String>,
-    /// The app, `org#app`.
-    pub app_key: String,
-    pub user: String,
-    pub credentials: Credentials,
-    /// This device's name; `None`: a fresh one per client. Give a stable one to have the server
-    /// keep this device's place (what it was delivered) across runs.
-    pub resource: Option<String>,
-    pub reconnect: Reconnect,
-}
-
-impl Options {
-    /// Log in with a password.
-    ///
-    /// ```
-    /// let o = roam_sdk::Options::password("http://h:1", "o#a", "alice", "pw");
-    /// assert_eq!(o.user, "alice");
-    /// ```
-    pub fn password(api_url: &str, app_key: &str, user: &str, password: &str) -> Options {
-        Options::new(
-            api_url,
-            app_key,
-            user,
-            Credentials::Password(password.into()),
-        )
-    }
-
-    /// Log in with a token.
-    ///
-    /// ```
-    /// let o = roam_sdk::Options::token("http://h:1", "o#a", "alice", "YWMt...");
-    /// assert!(matches!(o.credentials, roam_sdk::Credentials::Token(_)));
-    /// ```
-    pub fn token(api_url: &str, app_key: &str, user: &str, token: &str) -> Options {
-        Options::new(api_url, app_key, user, Credentials::Token(token.into()))
-    }
-
-    /// Options with the defaults for everything else.
-    ///
-    /// ```
-    /// use roam_sdk::{Credentials, Options};
-    /// let o = Options::new("http://h:1", "o#a", "bob", Credentials::Password("pw".into()));
-    /// assert!(o.resource.is_none());
-    /// ```
-    pub fn new(api_url: &str, app_key: &str, user: &str, credentials: Credentials) -> Options {
-        Options {
-            api_url: api_url.trim_end_matches('/').to_owned(),
-            ws_url: None,
-            app_key: app_key.to_owned(),
-            user: user.to_owned(),
-            credentials,
-            resource: None,
-            reconnect: Reconnect::default(),
-        }
-    }
-
-    /// Sets this device's name.
-    ///
-    /// ```
-    /// let o = roam_sdk::Options::password("http://h:1", "o#a", "bob", "pw").with_resource("phone");
-    /// assert_eq!(o.resource.as_deref(), Some("phone"));
-    /// ```
-    pub fn with_resource(mut self, resource: &str) -> Options {
-        self.resource = Some(resource.to_owned());
-        self
-    }
-
-    /// The WebSocket URL the client connects to.
-    ///
-    /// ```
-    /// let o = roam_sdk::Options::password("https://im.example.com", "o#a", "bob", "pw");
-    /// assert_eq!(o.ws_url(), "wss://im.example.com/websocket");
-    /// ```
-    pub fn ws_url(&self) -> String {
-        self.ws_url.clone().unwrap_or_else(|| {
-            let base = if let Some(rest) = self.api_url.strip_prefix("https://") {
-                format!("wss://{rest}")
-            } else if let Some(rest) = self.api_url.strip_prefix("http://") {
-                format!("ws://{rest}")
-            } else {
-                self.api_url.clone()
-            };
-            format!("{base}/websocket")
-        })
-    }
-}
-
-/// The events of one client, in delivery order. Ends when the client is closed.
-///
-/// ```
-/// # async fn f(events: roam_sdk::Events) {
-/// use futures::StreamExt;
-/// let mut events = events; // also a `Stream`
-/// while let Some(event) = events.next().await {
-///     println!("{event:?}");
-/// }
-/// # }
-/// ```
-pub struct Events {
-    rx: mpsc::UnboundedReceiver<Event>,
-}
-
-impl Events {
-    /// The next event; `None` once the client is closed and everything was read.
-    ///
-    /// ```no_run
-    /// # async fn f(mut events: roam_sdk::Events) {
-    /// while let Some(event) = events.recv().await {
-    ///     println!("{event:?}");
-    /// }
-    /// # }
-    /// ```
-    pub async fn recv(&mut self) -> Option<Event> {
-        self.rx.recv().await
-    }
-}
-
-impl futures::Stream for Events {
-    type Item = Event;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Event>> {
-        self.rx.poll_recv(cx)
-    }
-}
 
 /// What the server answered a send with.
 ///
@@ -309,18 +155,14 @@ impl Client {
         let token = match &options.credentials {
             Credentials::Token(t) => t.clone(),
             Credentials::Password(pw) => {
-                let resp = http
-                    .post(format!("{base}/token"))
-                    .json(&json!({"grant_type": "password", "username": options.user, "password": pw}))
-                    .send()
-                    .await?;
-                let status = resp.status().as_u16();
-                let bytes = resp.bytes().await?;
-                if status != 200 {
-                    return Err(Error::from_rest(status, &bytes));
-                }
+                let request = TokenRequest {
+                    grant_type: "password".into(),
+                    username: Some(options.user.clone()),
+                    password: Some(pw.clone()),
+                    ..Default::default()
+                };
                 let t: TokenResponse =
-                    serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()))?;
+                    Client::answer(http.post(format!("{base}/token")).json(&request)).await?;
                 t.access_token
             }
         };
@@ -499,15 +341,15 @@ impl Client {
         }
     }
 
-    /// A REST call under `/{org}/{app}` with this user's token; `?resource=` names this
-    /// device so that the change reaches only the user's other devices. Answers the JSON.
-    pub(crate) async fn rest(
+    /// A REST request under `/{org}/{app}` with this user's token; `?resource=` names this
+    /// device so that the change reaches only the user's other devices. Add a body with
+    /// `.json(..)`, then send it with [`Client::answer`].
+    pub(crate) fn rest(
         &self,
         method: reqwest::Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<Value>,
-    ) -> Result<Value, Error> {
+    ) -> reqwest::RequestBuilder {
         let mut req = self
             .inner
             .http
@@ -517,9 +359,14 @@ impl Client {
         if !self.inner.resource.is_empty() {
             req = req.query(&[("resource", self.inner.resource.as_str())]);
         }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
+        req
+    }
+
+    /// Sends a REST request and reads its answer as `T` (one of the protocol crate's
+    /// [`roam_protocol::rest`] types); any status but 200 is the server's error.
+    pub(crate) async fn answer<T: DeserializeOwned>(
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, Error> {
         let resp = req.send().await?;
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await?;

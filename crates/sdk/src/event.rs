@@ -5,6 +5,7 @@ use roam_protocol::pb::{
     MessageBody, Meta, MucBody, message_body, meta::NameSpace, muc_body::Operation,
 };
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 use crate::message::{ChatType, Message};
 
@@ -224,6 +225,47 @@ fn multi_device(v: &Value) -> Option<Event> {
         chat_type: ChatType::from_rest(&chat_type),
         resource,
     }))
+}
+
+/// The events of one client, in delivery order. Ends when the client is closed.
+///
+/// ```
+/// # async fn f(events: roam_sdk::Events) {
+/// use futures::StreamExt;
+/// let mut events = events; // also a `Stream`
+/// while let Some(event) = events.next().await {
+///     println!("{event:?}");
+/// }
+/// # }
+/// ```
+pub struct Events {
+    pub(crate) rx: mpsc::UnboundedReceiver<Event>,
+}
+
+impl Events {
+    /// The next event; `None` once the client is closed and everything was read.
+    ///
+    /// ```no_run
+    /// # async fn f(mut events: roam_sdk::Events) {
+    /// while let Some(event) = events.recv().await {
+    ///     println!("{event:?}");
+    /// }
+    /// # }
+    /// ```
+    pub async fn recv(&mut self) -> Option<Event> {
+        self.rx.recv().await
+    }
+}
+
+impl futures::Stream for Events {
+    type Item = Event;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Event>> {
+        self.rx.poll_recv(cx)
+    }
 }
 
 #[cfg(test)]

@@ -38,13 +38,15 @@ mod conversation;
 mod error;
 mod event;
 mod message;
+mod options;
 
-pub use client::{Client, Credentials, Events, Options, Sent};
+pub use client::{Client, Sent};
 pub use connection::Reconnect;
 pub use conversation::{
     Conversation, ConversationPage, ConversationQuery, ConversationRef, Direction, HistoryPage,
     HistoryQuery, MAX_DELETE_IDS, MAX_PAGE_SIZE, PinState, Removal,
 };
 pub use error::{Error, InputError};
-pub use event::{Event, GroupEvent, MultiDeviceEvent, MultiDeviceOp};
+pub use event::{Event, Events, GroupEvent, MultiDeviceEvent, MultiDeviceOp};
 pub use message::{Body, ChatType, FileKind, Message, Outgoing};
+pub use options::{Credentials, Options};

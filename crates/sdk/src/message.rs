@@ -38,19 +38,21 @@ impl ChatType {
     }
 
     /// The name the REST API uses for the conversation type (`chat` / `groupchat`).
+    /// Chat rooms are group conversations there.
     pub(crate) fn rest_name(self) -> &'static str {
         match self {
-            ChatType::Single => "chat",
-            _ => "groupchat",
+            ChatType::Single => ChatKind::Single.name(),
+            _ => ChatKind::Group.name(),
         }
     }
 
-    /// Reads the REST API's names (`chat`, `groupchat`, `chatroom`, any case).
+    /// Reads the REST API's names (`chat`, `groupchat`, `chatroom`, any case); anything else
+    /// is a group.
     pub(crate) fn from_rest(name: &str) -> ChatType {
-        match name.to_ascii_lowercase().as_str() {
-            "chat" | "singlechat" => ChatType::Single,
-            "chatroom" => ChatType::ChatRoom,
-            _ => ChatType::Group,
+        match ChatKind::parse(name) {
+            Some(ChatKind::Single) => ChatType::Single,
+            Some(ChatKind::ChatRoom) => ChatType::ChatRoom,
+            Some(ChatKind::Group) | None => ChatType::Group,
         }
     }
 }

@@ -1,7 +1,17 @@
 //! JSON bodies of Easemob's REST API, as the SDK and Easemob's server-side docs shape them.
 //!
+//! The server serialises these types and the Rust SDK deserializes them, so the two cannot
+//! drift apart; field names and JSON types are the official Web SDK's (see `docs/protocol.md`).
+//!
+//! - this module: tokens, users and the error body;
+//! - [`roaming`]: the conversation list, pins, marks, history and deletes;
+//! - [`groups`]: the `/chatgroups` and `/chatrooms` envelopes.
+//!
 //! Only 200 counts as success for the SDK; every error is an [`ErrorBody`].
 use serde::{Deserialize, Serialize};
+
+pub mod groups;
+pub mod roaming;
 
 /// `POST /{org}/{app}/token`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -100,7 +110,7 @@ pub struct EntitiesResponse {
 }
 
 /// Every REST error: `{error, error_description, error_code?}`. The SDK maps the HTTP status plus
-/// `error_code`/`error_description` to its error types (PROTOCOL.md §h).
+/// `error_code`/`error_description` to its error types (`docs/protocol.md`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorBody {
     pub error: String,
