@@ -11,9 +11,8 @@ use roam_domain::{
     user::User,
 };
 use roam_protocol::{
-    jid,
     message_json::body_to_rest,
-    pb::{MessageBody, Meta, meta::NameSpace},
+    pb::MessageBody,
     rest::{
         UserEntity,
         groups::{Affiliation, GroupDetails, GroupSummary, JoinedGroup, JoinedGroupWithRole},
@@ -57,34 +56,12 @@ pub fn channel_ref(target: &Target) -> ChannelRef {
     }
 }
 
-/// One history entry: the stored message as the base64 `Meta` a device would pull.
+/// One history entry: the stored message as the base64 `Meta` a device would pull (the same
+/// meta, from [`crate::msync::message_meta`]).
 pub fn history_item(app_key: &str, m: &StoredMessage) -> HistoryItem {
-    let meta = message_meta(app_key, m);
+    let meta = crate::msync::message_meta(app_key, m);
     HistoryItem {
         msg: base64::engine::general_purpose::STANDARD.encode(meta.encode_to_vec()),
-    }
-}
-
-// lead: replace with msync::message_meta when merging
-/// A stored chat message as the msync `Meta` a device pulls.
-fn message_meta(app_key: &str, m: &StoredMessage) -> Meta {
-    let to = match &m.to {
-        Target::User(u) => jid::user(app_key, u.as_str(), None),
-        Target::Group(g) => jid::conference(app_key, g.as_str()),
-        Target::System => jid::user(app_key, m.from.as_str(), None),
-    };
-    Meta {
-        id: Some(m.id.0),
-        from: Some(jid::user(
-            app_key,
-            m.from.as_str(),
-            Some(m.from_resource.as_str()),
-        )),
-        to: Some(to),
-        timestamp: Some(m.timestamp_ms),
-        ns: Some(NameSpace::Chat as i32),
-        payload: Some(m.payload.clone()),
-        ..Default::default()
     }
 }
 
@@ -251,9 +228,13 @@ mod tests {
             (info.session_type.as_str(), last.payload.as_str()),
             ("chat", "{}")
         );
-        let meta = message_meta("o#a", &m);
+        // History carries the meta a device would pull, in base64.
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(history_item("o#a", &m).msg)
+            .unwrap();
+        let meta = roam_protocol::pb::Meta::decode(raw.as_slice()).unwrap();
+        assert_eq!(meta, crate::msync::message_meta("o#a", &m));
         assert_eq!((meta.id, meta.timestamp), (Some(42), Some(7)));
-        assert!(!history_item("o#a", &m).msg.is_empty());
     }
 
     #[test]
