@@ -3,7 +3,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { scenario } = require('../lib/harness');
 
-// The SDK's error types for a server-side logout (STATISTIC metas, PROTOCOL.md §f).
+// The SDK's error types for a server-side logout (STATISTIC metas, docs/protocol.md, "Kick").
 const WEBIM_CONNECTION_USER_REMOVED = 207;
 const WEBIM_CONNECTION_USER_KICKED_BY_CHANGE_PASSWORD = 216;
 

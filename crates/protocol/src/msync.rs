@@ -2,7 +2,7 @@
 //!
 //! Client frames are decoded into [`ClientFrame`], one variant per command the server handles;
 //! server frames are built by the functions below, which always fill the sub-messages the SDK
-//! dereferences without checking (`status`, and `queue` on pull answers; PROTOCOL.md "risks" 1).
+//! dereferences without checking (`status`, and `queue` on pull answers; `docs/protocol.md`, "Fields the SDK requires").
 use bytes::Bytes;
 use prost::Message;
 
@@ -264,7 +264,7 @@ mod tests {
             .collect()
     }
 
-    /// The single-chat send frame captured from the real SDK (PROTOCOL.md §d).
+    /// The single-chat send frame captured from the real SDK (`docs/protocol.md`, "Sending").
     #[test]
     fn decodes_captured_sdk_send_frame() {
         let raw = hex(
@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(body.ext.len(), 2);
     }
 
-    /// The notice frame the SDK accepted (PROTOCOL.md §e), byte for byte.
+    /// The notice frame the SDK accepted (`docs/protocol.md`, "Notice, pull, ack"), byte for byte.
     #[test]
     fn notice_matches_captured_bytes() {
         let frame = notice(crate::jid::user("org#app", "bob", None));

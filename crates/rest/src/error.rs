@@ -1,7 +1,7 @@
 //! REST errors: the one table from domain errors to HTTP statuses and Easemob error bodies.
 //!
 //! The SDK reads only status 200 as success and maps others by status, `error_code` and
-//! `error_description` (`docs/protocol.md`), so each variant picks all three deliberately.
+//! `error_description` (`docs/protocol.md`, "REST errors"), so each variant picks all three deliberately.
 use axum::{
     Json,
     http::StatusCode,

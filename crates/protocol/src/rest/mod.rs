@@ -110,7 +110,7 @@ pub struct EntitiesResponse {
 }
 
 /// Every REST error: `{error, error_description, error_code?}`. The SDK maps the HTTP status plus
-/// `error_code`/`error_description` to its error types (`docs/protocol.md`).
+/// `error_code`/`error_description` to its error types (`docs/protocol.md`, "REST errors").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorBody {
     pub error: String,

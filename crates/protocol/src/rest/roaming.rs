@@ -1,5 +1,5 @@
 //! Message roaming over REST: the conversation list, pins, marks, history and one-way
-//! deletes, as the Web SDK sends and reads them (`docs/protocol.md`, "REST: roaming").
+//! deletes, as the Web SDK sends and reads them (`docs/protocol.md`, "REST: conversation list", "REST: pins, marks, deletes", "REST: history").
 //!
 //! Answers are deserialized leniently (`#[serde(default)]` on what a server may leave out),
 //! so that a client reads Easemob's own server as well as Roam.

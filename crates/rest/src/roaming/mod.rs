@@ -1,6 +1,6 @@
 //! Message roaming over REST: the conversation list, pins, marks, history and one-way
-//! deletes, at the paths and in the shapes the Web SDK uses (`docs/protocol.md`, "REST:
-//! roaming"). The answers are [`roam_protocol::rest::roaming`] types, rendered by
+//! deletes, at the paths and in the shapes the Web SDK uses (`docs/protocol.md`,
+//! "REST: conversation list", "REST: pins, marks, deletes", "REST: history"). The answers are [`roam_protocol::rest::roaming`] types, rendered by
 //! [`roam_wire::rest`].
 //!
 //! - [`list`]: the conversation list (all, pinned, marked);
