@@ -284,7 +284,7 @@ fn event_line(event: &Event) -> String {
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `HH:MM:SS` (UTC) of a time in ms since the Unix epoch.
@@ -296,7 +296,7 @@ fn time_of_day(ms: u64) -> String {
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a time in ms since the Unix epoch.
 fn date_time(ms: u64) -> String {
     // Days to a civil date: Howard Hinnant's `civil_from_days`.
-    let days = (ms / 86_400_000) as i64 + 719_468;
+    let days = i64::try_from(ms / 86_400_000).expect("u64::MAX ms are under 2^38 days") + 719_468;
     let era = days / 146_097;
     let doe = days - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;

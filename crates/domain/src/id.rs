@@ -49,12 +49,13 @@ impl MessageId {
 
     /// The node that made the id.
     pub fn node(self) -> u16 {
-        ((self.0 >> SEQ_BITS) & u64::from(Self::MAX_NODE)) as u16
+        u16::try_from((self.0 >> SEQ_BITS) & u64::from(Self::MAX_NODE))
+            .expect("masked to the node's 10 bits")
     }
 
     /// The id's sequence number within its millisecond and node.
     pub fn seq(self) -> u16 {
-        (self.0 & u64::from(Self::MAX_SEQ)) as u16
+        u16::try_from(self.0 & u64::from(Self::MAX_SEQ)).expect("masked to the sequence's 12 bits")
     }
 
     /// The smallest id that can be made at `ms` (for "everything from this time on").

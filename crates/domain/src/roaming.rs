@@ -36,11 +36,11 @@ pub struct PageSize(usize);
 
 impl PageSize {
     pub fn parse(n: i64) -> Result<PageSize, RoamingInputError> {
-        if (1..=MAX_PAGE as i64).contains(&n) {
-            Ok(PageSize(n as usize))
-        } else {
-            Err(RoamingInputError::PageSize(n))
-        }
+        usize::try_from(n)
+            .ok()
+            .filter(|size| (1..=MAX_PAGE).contains(size))
+            .map(PageSize)
+            .ok_or(RoamingInputError::PageSize(n))
     }
 
     pub fn get(self) -> usize {

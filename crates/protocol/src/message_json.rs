@@ -65,6 +65,13 @@ fn number(body: &Value, key: &str) -> Result<f64, BadMessage> {
         .ok_or_else(|| BadMessage(format!("body.{key} must be a number")))
 }
 
+/// An optional integer for an `int32` field of the wire; one out of its range saturates.
+fn int32(body: &Value, key: &str) -> Option<i32> {
+    field(body, key)
+        .and_then(Value::as_i64)
+        .map(|n| i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX }))
+}
+
 /// `ext` as the SDK encodes it: string → STRING, bool → BOOL, integer → INT, other number →
 /// DOUBLE, object or array → JSON_STRING.
 pub fn ext_to_wire(ext: &Map<String, Value>) -> Vec<KeyValue> {
@@ -178,12 +185,8 @@ pub fn body_from_rest(
                 secret_key: field(body, "secret")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-                file_length: field(body, "file_length")
-                    .and_then(Value::as_i64)
-                    .map(|n| n as i32),
-                duration: field(body, "length")
-                    .and_then(Value::as_i64)
-                    .map(|n| n as i32),
+                file_length: int32(body, "file_length"),
+                duration: int32(body, "length"),
                 ..Default::default()
             }
         }

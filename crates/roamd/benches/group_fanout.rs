@@ -5,6 +5,10 @@
 //! Run: `cargo bench -p roamd --bench group_fanout` (optionally `-- MEMBERS ROUNDS`).
 //! Baseline, measured in the same run: the same for a group of 1 member besides the sender.
 //! Prints the median over rounds of the time until the last member has it, and until half have.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a panic is a failed run with its location"
+)]
 #[path = "../tests/server/client.rs"]
 mod client;
 

@@ -33,6 +33,10 @@
 //!
 //! Tails depend on what else runs on the machine: each level reports how many cores other
 //! processes kept busy meanwhile (a baseline p99 far above its median says the same).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a panic is a failed run with its location"
+)]
 #[path = "../tests/server/client.rs"]
 mod client;
 
@@ -420,7 +424,7 @@ fn list_query(after: Option<ListCursor>) -> ListQuery {
         filter: ListFilter::All {
             include_empty: false,
         },
-        limit: PageSize::parse(MAX_PAGE as i64).unwrap(),
+        limit: PageSize::parse(i64::try_from(MAX_PAGE).unwrap()).unwrap(),
         after,
     }
 }
@@ -430,7 +434,7 @@ fn history_query(talker: &UserId, from: Option<MessageId>) -> HistoryQuery {
         target: Target::User(talker.clone()),
         from,
         direction: Direction::NewestFirst,
-        limit: PageSize::parse(MAX_PAGE as i64).unwrap(),
+        limit: PageSize::parse(i64::try_from(MAX_PAGE).unwrap()).unwrap(),
         content_types: vec![],
         start_ms: None,
         end_ms: None,

@@ -8,6 +8,10 @@
 //!
 //! Both with `sqlite_synchronous = full` (an fsync per commit). Prints the median over rounds
 //! and the concurrent/baseline ratio.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark: a panic is a failed run with its location"
+)]
 #[path = "../tests/server/client.rs"]
 mod client;
 

@@ -12,7 +12,7 @@ const MIGRATIONS: [&str; 4] = [
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
 ];
-const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Brings the database up to this build's schema: each version's script, applied in order
 /// from the database's version on, each in its own transaction with the version bump. Refuses
@@ -21,12 +21,18 @@ pub(crate) fn apply(conn: &Connection) -> Result<(), StoreError> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(engine)?;
+    // (`user_version` is signed: a negative one was set by something else.)
+    let version = usize::try_from(version).map_err(|_| {
+        StoreError::Engine(format!(
+            "database schema version {version} is not one roamd sets"
+        ))
+    })?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::Engine(format!(
             "database schema version {version} is newer than this roamd knows ({SCHEMA_VERSION})"
         )));
     }
-    for (v, script) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (v, script) in MIGRATIONS.iter().enumerate().skip(version) {
         conn.execute_batch(&format!(
             "BEGIN; {script} PRAGMA user_version={}; COMMIT;",
             v + 1

@@ -40,8 +40,8 @@ pub(crate) fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         uuid: r.get(1)?,
         password: PasswordHash::from_stored(r.get(2)?),
         nickname: r.get(3)?,
-        created_ms: r.get::<_, i64>(4)? as u64,
-        modified_ms: r.get::<_, i64>(5)? as u64,
+        created_ms: r.get(4)?,
+        modified_ms: r.get(5)?,
     })
 }
 
@@ -52,16 +52,34 @@ pub(crate) const MESSAGE_COLUMNS: &str =
 
 pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<StoredMessage> {
     Ok(StoredMessage {
-        seq: r.get::<_, i64>(0)? as u64,
-        id: MessageId(r.get::<_, i64>(1)? as u64),
+        seq: r.get(0)?,
+        id: MessageId(r.get(1)?),
         from: parse_user(r.get(2)?)?,
         from_resource: Resource::parse(&r.get::<_, String>(3)?).map_err(|_| bad_row("resource"))?,
         to: Target::decode(&r.get::<_, String>(4)?).ok_or_else(|| bad_row("target"))?,
         kind: MessageKind::from_code(r.get(5)?).ok_or_else(|| bad_row("kind"))?,
-        timestamp_ms: r.get::<_, i64>(6)? as u64,
+        timestamp_ms: r.get(6)?,
         payload: Bytes::from(r.get::<_, Vec<u8>>(7)?),
         activity: r.get(8)?,
     })
+}
+
+/// The `messages.id` a message id is stored as, if any message can have it: ids are below
+/// 2^63 ([`MessageId`]), so a larger one (a client's) names no message.
+pub(crate) fn id_column(id: MessageId) -> Option<i64> {
+    i64::try_from(id.0).ok()
+}
+
+/// A number of rows for `LIMIT` or `OFFSET`: one past SQLite's i64 is past any table's end,
+/// so it saturates (an offset that far gives an empty page, as it should).
+pub(crate) fn sql_count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A bound (a time, a list cursor's key) compared with a column of non-negative i64s: one past
+/// SQLite's i64 is past every stored value, so it saturates.
+pub(crate) fn sql_bound(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The conversation a message to `to` from `from` belongs to (`conversations.key`).
@@ -94,8 +112,10 @@ pub(crate) fn register_functions(c: &Connection) -> rusqlite::Result<()> {
             | FunctionFlags::SQLITE_DETERMINISTIC
             | FunctionFlags::SQLITE_INNOCUOUS,
         |ctx| {
-            let ms: i64 = ctx.get(0)?;
-            Ok(MessageId::floor_at(ms.max(0) as u64).0 as i64)
+            // (Before 1970 is before the epoch: the floor is id 0.)
+            let ms = u64::try_from(ctx.get::<i64>(0)?).unwrap_or(0);
+            // (Below 2^63, as every id: binding it cannot fail.)
+            Ok(MessageId::floor_at(ms).0)
         },
     )
 }
@@ -117,7 +137,11 @@ mod tests {
             let sql: i64 = c
                 .query_row("SELECT roam_id_floor(?1)", [ms], |r| r.get(0))
                 .unwrap();
-            assert_eq!(sql as u64, MessageId::floor_at(ms as u64).0, "{ms}");
+            assert_eq!(
+                u64::try_from(sql).unwrap(),
+                MessageId::floor_at(u64::try_from(ms).unwrap()).0,
+                "{ms}"
+            );
             // What the SQL wrote by hand before the function existed.
             let by_hand: i64 = c
                 .query_row("SELECT MAX(?1 - 1577836800000, 0) << 22", [ms], |r| {

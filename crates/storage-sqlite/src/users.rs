@@ -14,7 +14,7 @@ use crate::{
     SqliteStore,
     delivery::with_events,
     groups,
-    rows::{SELECT_USER, engine, parse_user, user_from_row},
+    rows::{SELECT_USER, engine, parse_user, sql_bound, user_from_row},
 };
 
 #[async_trait]
@@ -103,7 +103,7 @@ fn insert(c: &Connection, users: Vec<NewUser>) -> Result<Vec<User>, StoreError> 
                 u.uuid,
                 u.password.as_str(),
                 u.nickname,
-                now as i64
+                now
             ])
             .map_err(engine)?;
         if n == 0 {
@@ -163,7 +163,7 @@ fn delete(c: &Connection, id: &UserId) -> Result<(), StoreError> {
 fn set_password(c: &Connection, id: &UserId, hash: &PasswordHash) -> Result<bool, StoreError> {
     let n = c
         .prepare_cached("UPDATE users SET password_hash = ?2, modified_ms = ?3 WHERE id = ?1")
-        .and_then(|mut st| st.execute(params![id.as_str(), hash.as_str(), now_ms() as i64]))
+        .and_then(|mut st| st.execute(params![id.as_str(), hash.as_str(), now_ms()]))
         .map_err(engine)?;
     c.prepare_cached("DELETE FROM tokens WHERE user_id = ?1")
         .and_then(|mut st| st.execute([id.as_str()]))
@@ -177,13 +177,19 @@ fn insert_token(c: &Connection, token: &TokenRecord) -> Result<(), StoreError> {
         Principal::Admin => None,
     };
     c.prepare_cached("INSERT INTO tokens (hash, user_id, expires_ms) VALUES (?1, ?2, ?3)")
-        .and_then(|mut st| st.execute(params![&token.hash.0[..], user, token.expires_ms as i64]))
+        .and_then(|mut st| {
+            st.execute(params![
+                &token.hash.0[..],
+                user,
+                sql_bound(token.expires_ms)
+            ])
+        })
         .map_err(engine)?;
     // Expired tokens are of no use to anyone: sweep a few on every issue.
     c.prepare_cached(
         "DELETE FROM tokens WHERE hash IN (SELECT hash FROM tokens WHERE expires_ms < ?1 LIMIT 16)",
     )
-    .and_then(|mut st| st.execute([now_ms() as i64]))
+    .and_then(|mut st| st.execute([now_ms()]))
     .map_err(engine)?;
     Ok(())
 }
@@ -199,7 +205,7 @@ fn token(c: &Connection, hash: TokenHash) -> rusqlite::Result<Option<TokenRecord
             Ok(TokenRecord {
                 hash,
                 principal,
-                expires_ms: r.get::<_, i64>(1)? as u64,
+                expires_ms: r.get(1)?,
             })
         })
         .optional()

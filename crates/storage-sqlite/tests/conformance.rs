@@ -1,6 +1,10 @@
 //! The storage conformance suite against the SQLite engine, and the checks only SQLite has
 //! (its tables, its schema upgrades). `cargo test -p roam-storage-sqlite --test conformance --
 //! FILTER` runs the tests whose name contains FILTER (`history`, `ids::`, `sqlite::`, …).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test suite: a panic is a failed test with its location"
+)]
 use std::{process::ExitCode, sync::Arc};
 
 use roam_conformance::{Engine, Trial, async_trial, fixtures::*, prelude::*};
@@ -158,20 +162,20 @@ async fn the_list_sql_floors_ids_as_the_domain_does() {
         q.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
+                r.get::<_, u64>(1)?,
+                r.get::<_, u64>(2)?,
             ))
         })
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap()
     };
-    let check = |sides: Vec<(String, i64, i64)>| {
+    let check = |sides: Vec<(String, u64, u64)>| {
         assert_eq!(sides.len(), peers.len(), "{sides:?}");
         for (peer, created_ms, sort_key) in sides {
             assert_eq!(
-                sort_key as u64,
-                MessageId::floor_at(created_ms as u64).0,
+                sort_key,
+                MessageId::floor_at(created_ms).0,
                 "{peer} began at {created_ms}"
             );
         }
@@ -190,7 +194,7 @@ async fn the_list_sql_floors_ids_as_the_domain_does() {
     for (peer, ms) in peers.iter().zip(edges) {
         c.execute(
             "UPDATE user_conversations SET created_ms = ?1 WHERE user_id = 'alice' AND target = ?2",
-            rusqlite::params![ms as i64, t(peer).encode()],
+            rusqlite::params![ms, t(peer).encode()],
         )
         .unwrap();
     }
@@ -204,8 +208,8 @@ async fn the_list_sql_floors_ids_as_the_domain_does() {
     drop(c);
     drop(SqliteStore::open(&db(&dir), Options::default()).unwrap());
     let upgraded = sides();
-    let mut began: Vec<i64> = upgraded.iter().map(|(_, ms, _)| *ms).collect();
+    let mut began: Vec<u64> = upgraded.iter().map(|(_, ms, _)| *ms).collect();
     began.sort_unstable();
-    assert_eq!(began, edges.map(|ms| ms as i64));
+    assert_eq!(began, edges);
     check(upgraded);
 }

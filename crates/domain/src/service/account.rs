@@ -130,7 +130,8 @@ impl Roam {
     async fn issue(&self, principal: Principal) -> Result<IssuedToken, AccountError> {
         let token = Token::generate();
         let ttl = self.policy.token_ttl;
-        let expires_ms = now_ms() + ttl.as_millis() as u64;
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let expires_ms = now_ms().saturating_add(ttl_ms);
         self.store
             .insert_token(TokenRecord {
                 hash: token.hash(),

@@ -6,7 +6,7 @@
 //! `{"owner": id}`, `{"admin": id}` or `{"member": id}` with `joined_time`.
 //!
 //! - [`manage`]: create, details, lists, joined groups, owner transfer, destroy;
-//! - [`members`]: member lists, adds, invites, removes, joining and leaving.
+//! - [`members`](mod@members): member lists, adds, invites, removes, joining and leaving.
 use std::collections::HashMap;
 
 use axum::extract::OriginalUri;

@@ -31,8 +31,8 @@ fn optional_number(v: &Option<Value>, what: &str) -> Result<Option<u64>, ApiErro
         Some(_) => None,
     };
     match n {
-        Some(n) if n < 0 => Ok(None),
-        Some(n) => Ok(Some(n as u64)),
+        // (A negative number is none.)
+        Some(n) => Ok(u64::try_from(n).ok()),
         None => Err(input(format!("{what} must be a number"))),
     }
 }

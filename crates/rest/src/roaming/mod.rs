@@ -3,9 +3,9 @@
 //! "REST: conversation list", "REST: pins, marks, deletes", "REST: history"). The answers are [`roam_protocol::rest::roaming`] types, rendered by
 //! [`roam_wire::rest`].
 //!
-//! - [`list`]: the conversation list (all, pinned, marked);
+//! - [`list`](mod@list): the conversation list (all, pinned, marked);
 //! - [`pins`]: pins and marks;
-//! - [`history`]: a page of one conversation's history;
+//! - [`history`](mod@history): a page of one conversation's history;
 //! - [`deletes`]: one-way message deletes and conversation deletes.
 use roam_domain::{conversation::Target, group::GroupId, roaming::PageSize};
 use roam_protocol::message_json::ChatKind;

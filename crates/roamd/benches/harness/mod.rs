@@ -94,6 +94,11 @@ pub fn median<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
 }
 
 /// The `p`-th percentile (0 < p ≤ 100) by the nearest-rank method.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "the rank, a fraction of the length rounded up, is in 0..=len (and clamped)"
+)]
 pub fn percentile<T: PartialOrd + Copy>(mut v: Vec<T>, p: f64) -> T {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;

@@ -1,5 +1,9 @@
 //! roamd's integration tests: one binary, each test starts a real server on port 0 with a
 //! fresh data dir and talks to it over real sockets (REST and msync).
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test suite: a panic is a failed test with its location"
+)]
 mod cli;
 mod client;
 mod groups;

@@ -140,7 +140,7 @@ pub(crate) fn spawn(
 fn roam_protocol_time_seed() -> u64 {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     ms << 12
 }
 
@@ -405,7 +405,9 @@ mod tests {
             initial: Duration::from_millis(100),
             max: Duration::from_secs(1),
         };
-        let d: Vec<u64> = (0..6).map(|n| r.delay(n).as_millis() as u64).collect();
+        let d: Vec<u64> = (0..6)
+            .map(|n| u64::try_from(r.delay(n).as_millis()).unwrap())
+            .collect();
         assert_eq!(d, [100, 200, 400, 800, 1000, 1000]);
         assert_eq!(r.delay(100), Duration::from_secs(1));
     }

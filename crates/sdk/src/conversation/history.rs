@@ -177,7 +177,8 @@ impl Client {
         };
         let body = HistoryBody {
             queue,
-            start: Some(Value::from(query.cursor.map_or(-1, |c| c as i64))),
+            // (A cursor is a message id, below 2^63; -1 is none.)
+            start: Some(query.cursor.map_or(Value::from(-1), Value::from)),
             pull_number: Some(i64::from(size)),
             is_positive: Some(query.direction == Direction::Down),
             msg_type: (!query.msg_types.is_empty()).then(|| query.msg_types.join(",")),

@@ -48,7 +48,7 @@ pub(crate) fn append(
         conversation_key(&m.from, &m.to)
     };
     let id = ids.next();
-    let ts = id.timestamp_ms() as i64;
+    let ts = id.timestamp_ms();
     let activity = m.activity && m.kind == MessageKind::Chat;
     let next = next_in_conversation(c, &key, id, ts, activity).map_err(engine)?;
     insert_message(c, &m, &next, id, ts, activity).map_err(engine)?;
@@ -59,12 +59,12 @@ pub(crate) fn append(
     apply_read_ack(c, &m, &next, group_ack).map_err(engine)?;
     Ok(StoredMessage {
         id,
-        seq: next.seq as u64,
+        seq: next.seq,
         from: m.from,
         from_resource: m.from_resource,
         to: m.to,
         kind: m.kind,
-        timestamp_ms: ts as u64,
+        timestamp_ms: ts,
         payload: m.payload,
         activity,
     })
@@ -74,8 +74,8 @@ pub(crate) fn append(
 /// with it.
 struct Next {
     conv: i64,
-    seq: i64,
-    count: i64,
+    seq: u64,
+    count: u64,
 }
 
 /// The message device (?1 user, ?2 resource) sent under client id ?3.
@@ -90,10 +90,20 @@ fn resend_of(c: &Connection, m: &NewMessage) -> rusqlite::Result<Option<StoredMe
     };
     c.prepare_cached(RESEND_OF)?
         .query_row(
-            params![m.from.as_str(), m.from_resource.as_str(), client_id as i64],
+            params![
+                m.from.as_str(),
+                m.from_resource.as_str(),
+                client_id_column(client_id)
+            ],
             message_from_row,
         )
         .optional()
+}
+
+/// The `messages.client_id` column of a device's message id: any u64 the device chose (an
+/// opaque key, only ever compared for equality), kept bit for bit in SQLite's i64.
+fn client_id_column(client_id: u64) -> i64 {
+    client_id.cast_signed()
 }
 
 /// Makes the conversation row if it is new and takes its next seq.
@@ -101,7 +111,7 @@ fn next_in_conversation(
     c: &Connection,
     key: &str,
     id: MessageId,
-    ts: i64,
+    ts: u64,
     activity: bool,
 ) -> rusqlite::Result<Next> {
     c.prepare_cached(
@@ -117,7 +127,7 @@ fn next_in_conversation(
          last_chat_id = CASE WHEN ?3 THEN ?4 ELSE last_chat_id END \
          WHERE key = ?1 RETURNING id, last_seq, chat_count",
     )?
-    .query_row(params![key, ts, activity, id.0 as i64], |r| {
+    .query_row(params![key, ts, activity, id.0], |r| {
         Ok(Next {
             conv: r.get(0)?,
             seq: r.get(1)?,
@@ -131,7 +141,7 @@ fn insert_message(
     m: &NewMessage,
     next: &Next,
     id: MessageId,
-    ts: i64,
+    ts: u64,
     activity: bool,
 ) -> rusqlite::Result<()> {
     c.prepare_cached(
@@ -141,7 +151,7 @@ fn insert_message(
     .execute(params![
         next.conv,
         next.seq,
-        id.0 as i64,
+        id.0,
         m.from.as_str(),
         m.from_resource.as_str(),
         m.to.encode(),
@@ -151,7 +161,7 @@ fn insert_message(
         activity,
         next.count,
         m.content_type,
-        m.client_id.map(|c| c as i64)
+        m.client_id.map(client_id_column)
     ])?;
     Ok(())
 }
@@ -163,7 +173,7 @@ fn open_sides(
     c: &Connection,
     m: &NewMessage,
     next: &Next,
-    ts: i64,
+    ts: u64,
     activity: bool,
     group_ack: bool,
 ) -> rusqlite::Result<()> {
@@ -187,9 +197,9 @@ fn open_sides(
             other.encode(),
             kind,
             next.seq - 1,
-            next.count - activity as i64,
+            next.count - u64::from(activity),
             ts,
-            MessageId::floor_at(ts as u64).0 as i64
+            MessageId::floor_at(ts).0
         ])?;
     }
     Ok(())
@@ -211,7 +221,7 @@ fn count_activity(
         c.prepare_cached(
             "UPDATE user_conversations SET sort_key = ?2 WHERE conv_id = ?1 AND kind = 0",
         )?
-        .execute(params![next.conv, id.0 as i64])?;
+        .execute(params![next.conv, id.0])?;
     }
     Ok(())
 }

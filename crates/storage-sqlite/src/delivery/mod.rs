@@ -74,16 +74,16 @@ pub(crate) fn device(
     c.prepare_cached(
         "INSERT INTO devices (user_id, resource, registered_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     )
-    .and_then(|mut st| st.execute(params![user.as_str(), resource.as_str(), fresh.0 as i64]))
+    .and_then(|mut st| st.execute(params![user.as_str(), resource.as_str(), fresh.0]))
     .map_err(engine)?;
-    let registered: i64 = c
+    let registered: u64 = c
         .prepare_cached("SELECT registered_id FROM devices WHERE user_id = ?1 AND resource = ?2")
         .and_then(|mut st| st.query_row(params![user.as_str(), resource.as_str()], |r| r.get(0)))
         .map_err(engine)?;
     Ok(Device {
         user,
         resource,
-        registered: MessageId(registered as u64),
+        registered: MessageId(registered),
     })
 }
 
@@ -161,13 +161,14 @@ pub(crate) fn pending(c: &Connection, d: &Device) -> rusqlite::Result<Vec<Pendin
     let mut count = c.prepare_cached(COUNT_OWED)?;
     let mut out = Vec::new();
     for (p, target) in rows {
-        let n: i64 = count.query_row(
+        // (At most 10000: the statement stops counting there.)
+        let n: u32 = count.query_row(
             params![
                 p.conv,
                 p.start,
                 d.user.as_str(),
                 d.resource.as_str(),
-                d.registered.0 as i64,
+                d.registered.0,
                 p.floor
             ],
             |r| r.get(0),
@@ -175,7 +176,7 @@ pub(crate) fn pending(c: &Connection, d: &Device) -> rusqlite::Result<Vec<Pendin
         if n > 0 {
             out.push(PendingQueue {
                 target: Target::decode(&target).ok_or_else(|| bad_row("target"))?,
-                count: n as u32,
+                count: n,
             });
         }
     }
@@ -199,9 +200,9 @@ pub(crate) fn owed(
                 p.start,
                 d.user.as_str(),
                 d.resource.as_str(),
-                d.registered.0 as i64,
+                d.registered.0,
                 p.floor,
-                limit as i64
+                limit
             ],
             message_from_row,
         )?
@@ -210,7 +211,7 @@ pub(crate) fn owed(
 
 /// Moves the device's cursor in the conversation with `target` up to `seq` (never back).
 pub(crate) fn ack(c: &Connection, d: &Device, target: &Target, seq: u64) -> rusqlite::Result<()> {
-    let conv: Option<(i64, i64)> = c
+    let conv: Option<(i64, u64)> = c
         .prepare_cached(
             "SELECT uc.conv_id, cv.last_seq FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
              WHERE uc.user_id = ?1 AND uc.target = ?2",
@@ -223,7 +224,7 @@ pub(crate) fn ack(c: &Connection, d: &Device, target: &Target, seq: u64) -> rusq
         return Ok(());
     };
     // A key beyond the conversation's end is a client bug or forgery: clamp it.
-    let seq = (seq as i64).min(last);
+    let seq = seq.min(last);
     c.prepare_cached(
         "INSERT INTO device_cursors (user_id, resource, conv_id, seq) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT(user_id, resource, conv_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",

@@ -49,7 +49,7 @@ fn insert_member(
     conv: (i64, i64),
     user: &UserId,
     role: Role,
-    now: i64,
+    now: u64,
 ) -> Result<(), StoreError> {
     c.prepare_cached(
         "INSERT INTO group_members (group_id, user_id, role, joined_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -81,7 +81,7 @@ pub(crate) fn create(c: &Connection, g: NewGroup) -> Result<Group, StoreError> {
     if members.len() + 1 > g.settings.max_users as usize {
         return Err(StoreError::GroupFull(g.id));
     }
-    let now = now_ms() as i64;
+    let now = now_ms();
     let key = group_conversation_key(&g.id);
     c.prepare_cached(
         "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES (?1, 0, ?2, ?2) ON CONFLICT(key) DO NOTHING",
@@ -126,7 +126,7 @@ pub(crate) fn add_members(
     if group.member_count as usize + fresh.len() > group.settings.max_users as usize {
         return Err(StoreError::GroupFull(id.clone()));
     }
-    let now = now_ms() as i64;
+    let now = now_ms();
     for u in &fresh {
         insert_member(c, id, conv, u, Role::Member, now)?;
     }

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::{
     SqliteStore,
     delivery::with_events,
-    rows::{bad_row, parse_user},
+    rows::{bad_row, parse_user, sql_count},
 };
 
 mod changes;
@@ -167,11 +167,11 @@ fn group_from_row(r: &Row<'_>) -> rusqlite::Result<Group> {
             public: r.get(5)?,
             approval: r.get(6)?,
             allow_invites: r.get(7)?,
-            max_users: r.get::<_, i64>(8)? as u32,
+            max_users: r.get(8)?,
             custom: r.get(9)?,
         },
-        created_ms: r.get::<_, i64>(10)? as u64,
-        member_count: r.get::<_, i64>(11)? as u32,
+        created_ms: r.get(10)?,
+        member_count: r.get(11)?,
     })
 }
 
@@ -179,7 +179,7 @@ fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     Ok(Member {
         user: parse_user(r.get(0)?)?,
         role: Role::from_code(r.get(1)?),
-        joined_ms: r.get::<_, i64>(2)? as u64,
+        joined_ms: r.get(2)?,
     })
 }
 
@@ -207,7 +207,7 @@ pub(crate) fn list(
 ) -> rusqlite::Result<Vec<Group>> {
     let mut stmt = c.prepare_cached(SELECT_ALL_GROUPS)?;
     stmt.query_map(
-        params![kind as i64, limit as i64, offset as i64],
+        params![kind as i64, sql_count(limit), sql_count(offset)],
         group_from_row,
     )?
     .collect()
@@ -224,7 +224,7 @@ pub(crate) fn members(
          ORDER BY role, joined_ms, user_id LIMIT ?2 OFFSET ?3",
     )?;
     stmt.query_map(
-        params![id.as_str(), limit as i64, offset as i64],
+        params![id.as_str(), sql_count(limit), sql_count(offset)],
         member_from_row,
     )?
     .collect()

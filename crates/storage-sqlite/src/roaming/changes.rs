@@ -12,7 +12,7 @@ use super::{
     Side, side,
     sql::{ACTIVITY, GROUP, SINGLE, listed},
 };
-use crate::rows::{bad_row, engine};
+use crate::rows::{bad_row, engine, id_column, sql_count};
 
 /// The pin time of the user's conversation with ?2, if it is on their list.
 const PINNED_MS: &str = "SELECT uc.pinned_ms FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
@@ -49,7 +49,7 @@ pub(crate) fn pin(
 ) -> Result<Option<u64>, StoreError> {
     // Only a conversation still on the user's list can be pinned: one they deleted is gone
     // until a new message brings it back.
-    let current: Option<i64> = c
+    let current: Option<u64> = c
         .prepare_cached(PINNED_MS)
         .and_then(|mut st| {
             st.query_row(params![user.as_str(), target.encode()], |r| r.get(0))
@@ -59,7 +59,7 @@ pub(crate) fn pin(
     let Some(current) = current else {
         return Err(StoreError::ConversationNotFound(target.clone()));
     };
-    let set = |at: i64| {
+    let set = |at: u64| {
         c.prepare_cached(
             "UPDATE user_conversations SET pinned_ms = ?3 WHERE user_id = ?1 AND target = ?2",
         )
@@ -71,20 +71,20 @@ pub(crate) fn pin(
         return Ok(None);
     }
     if current > 0 {
-        return Ok(Some(current as u64));
+        return Ok(Some(current));
     }
-    let (count, newest): (i64, i64) = c
+    let (count, newest): (usize, u64) = c
         .prepare_cached(
             "SELECT COUNT(*), COALESCE(MAX(pinned_ms), 0) FROM user_conversations WHERE user_id = ?1 AND pinned_ms > 0",
         )
         .and_then(|mut st| st.query_row([user.as_str()], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(engine)?;
-    if count as usize >= max_pinned {
+    if count >= max_pinned {
         return Err(StoreError::PinLimit(max_pinned));
     }
-    let at = (now_ms() as i64).max(newest + 1);
+    let at = now_ms().max(newest + 1);
     set(at)?;
-    Ok(Some(at as u64))
+    Ok(Some(at))
 }
 
 /// Adds or removes a mark; returns the targets the user has no conversation with.
@@ -119,8 +119,8 @@ fn last_seq_at(c: &Connection, side: &Side, ms: u64) -> rusqlite::Result<i64> {
     // Invariant: messages up to lo are at or before ms (or not the user's); after hi, after ms.
     while lo < hi {
         let mid = lo + (hi - lo + 1) / 2;
-        let ts: i64 = stmt.query_row(params![side.conv, mid], |r| r.get(0))?;
-        if ts as u64 <= ms {
+        let ts: u64 = stmt.query_row(params![side.conv, mid], |r| r.get(0))?;
+        if ts <= ms {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -221,8 +221,11 @@ pub(crate) fn remove(
                 )
                 .map_err(engine)?;
             for id in ids {
+                let Some(id) = id_column(*id) else {
+                    continue;
+                };
                 let seq: Option<i64> = find
-                    .query_row(params![id.0 as i64, side.conv, side.start], |r| r.get(0))
+                    .query_row(params![id, side.conv, side.start], |r| r.get(0))
                     .optional()
                     .map_err(engine)?;
                 if let Some(seq) = seq {
@@ -304,7 +307,7 @@ pub(crate) fn evict(c: &Connection, user: &UserId, keep: usize) -> Result<Vec<Ta
     let targets: Vec<String> = c
         .prepare_cached(&EVICTABLE)
         .and_then(|mut s| {
-            s.query_map(params![user.as_str(), keep as i64], |r| r.get(0))?
+            s.query_map(params![user.as_str(), sql_count(keep)], |r| r.get(0))?
                 .collect::<Result<_, _>>()
         })
         .map_err(engine)?;

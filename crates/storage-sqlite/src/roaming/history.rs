@@ -7,7 +7,7 @@ use roam_domain::{
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 
 use super::side;
-use crate::rows::{MESSAGE_COLUMNS, engine, message_from_row};
+use crate::rows::{MESSAGE_COLUMNS, engine, id_column, message_from_row, sql_bound, sql_count};
 
 /// A page of history; `None` when the user has no side of the conversation (for a group or
 /// chat room: not a member).
@@ -33,11 +33,14 @@ pub(crate) fn history(
          AND NOT EXISTS (SELECT 1 FROM deleted_messages d WHERE d.user_id = ?3 AND d.conv_id = m.conv_id AND d.seq = m.seq)"
     );
     if let Some(from) = q.from {
-        let seq: Option<i64> = c
-            .prepare_cached("SELECT seq FROM messages WHERE id = ?1 AND conv_id = ?2")
-            .and_then(|mut st| st.query_row(params![from.0 as i64, side.conv], |r| r.get(0)))
-            .optional()
-            .map_err(engine)?;
+        let seq: Option<i64> = match id_column(from) {
+            Some(id) => c
+                .prepare_cached("SELECT seq FROM messages WHERE id = ?1 AND conv_id = ?2")
+                .and_then(|mut st| st.query_row(params![id, side.conv], |r| r.get(0)))
+                .optional()
+                .map_err(engine)?,
+            None => None,
+        };
         let seq = seq.ok_or(StoreError::MessageNotFound(from))?;
         args.push(Value::Integer(seq));
         sql += &format!(
@@ -53,11 +56,11 @@ pub(crate) fn history(
         sql += &format!(" AND content_type IN ({})", marks.join(","));
     }
     if let Some(t) = q.start_ms {
-        args.push(Value::Integer(t as i64));
+        args.push(Value::Integer(sql_bound(t)));
         sql += &format!(" AND ts_ms >= ?{}", args.len());
     }
     if let Some(t) = q.end_ms {
-        args.push(Value::Integer(t as i64));
+        args.push(Value::Integer(sql_bound(t)));
         sql += &format!(" AND ts_ms <= ?{}", args.len());
     }
     if let Some(u) = &q.sender {
@@ -65,7 +68,7 @@ pub(crate) fn history(
         sql += &format!(" AND from_user = ?{}", args.len());
     }
     let limit = q.limit.get();
-    args.push(Value::Integer(limit as i64 + 1));
+    args.push(Value::Integer(sql_count(limit + 1)));
     sql += &format!(
         " ORDER BY seq {} LIMIT ?{}",
         if newest_first { "DESC" } else { "ASC" },

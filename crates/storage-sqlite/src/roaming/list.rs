@@ -10,11 +10,11 @@ use roam_domain::{
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 
 use super::sql::{ACTIVITY, GROUP, LAST, ON_LIST, SINGLE, listed};
-use crate::rows::{bad_row, message_from_row};
+use crate::rows::{bad_row, message_from_row, sql_bound, sql_count};
 
 /// One list row: (conv, target, key, last seq, pinned_ms, marks, unread before deletes,
 /// read_seq).
-type ListRow = (i64, String, i64, i64, i64, i64, i64, i64);
+type ListRow = (u64, String, u64, i64, u64, u32, i64, i64);
 
 /// Message ?2 of conversation ?1 (a conversation's lastMessage).
 const MESSAGE_AT: &str = "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
@@ -116,10 +116,13 @@ fn page_rows(
 ) -> rusqlite::Result<Vec<ListRow>> {
     let mut args: Vec<Value> = vec![
         Value::Text(user.as_str().to_owned()),
-        Value::Integer(limit as i64 + 1),
+        Value::Integer(sql_count(limit + 1)),
     ];
     if let Some(a) = after {
-        args.extend([Value::Integer(a.key as i64), Value::Integer(a.tie as i64)]);
+        args.extend([
+            Value::Integer(sql_bound(a.key)),
+            Value::Integer(sql_bound(a.tie)),
+        ]);
     }
     if let Some(bit) = bit {
         args.push(Value::Integer(i64::from(bit)));
@@ -185,14 +188,11 @@ pub(crate) fn list(c: &Connection, user: &UserId, q: &ListQuery) -> rusqlite::Re
         };
         items.push(ConversationSummary {
             target: Target::decode(&target).ok_or_else(|| bad_row("target"))?,
-            unread: (unread - deleted).max(0) as u64,
-            pinned_ms: (pinned_ms > 0).then_some(pinned_ms as u64),
-            marks: Marks(marks as u32),
+            unread: u64::try_from(unread - deleted).unwrap_or(0),
+            pinned_ms: (pinned_ms > 0).then_some(pinned_ms),
+            marks: Marks(marks),
             last,
-            position: ListCursor {
-                key: k as u64,
-                tie: conv as u64,
-            },
+            position: ListCursor { key: k, tie: conv },
         });
     }
     let next = if more {
