@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --workspace --all-targets
-cargo test --workspace
+cargo build --locked --workspace --all-targets
+# Unit tests, the storage conformance suite (crates/conformance, run by each engine's
+# `conformance` test target) and roamd's integration tests.
+cargo test --locked --workspace
 
 # The SDK suite needs its npm packages (easemob-websdk, ws, xhr2), pinned by e2e/package-lock.json.
 if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; then
