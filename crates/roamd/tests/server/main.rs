@@ -12,6 +12,7 @@ mod pull_keys;
 mod rest;
 mod roaming;
 mod sdk;
+mod sockjs;
 
 use std::{net::SocketAddr, path::Path};
 
