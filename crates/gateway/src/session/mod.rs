@@ -8,9 +8,9 @@
 //! - `pull.rs`: the unread answer, and pulling a queue (which acks what was pulled before);
 //! - `send.rs`: a message or ack a device sends (a CHAT meta) → the service's `send`;
 //! - `rooms.rs`: chat room JOIN and LEAVE (a MUC meta);
-//! - `socket.rs`: [`serve`], which drives a WebSocket: it reads frames, writes answers,
-//!   forwards the hub's pushes (notices, kicks) between requests, pings, and closes dead or
-//!   silent connections.
+//! - `socket.rs`: [`serve`], which drives a WebSocket in any [`crate::framing::Framing`]: it
+//!   reads frames, writes answers, forwards the hub's pushes (notices, kicks) between
+//!   requests, pings, and closes dead or silent connections.
 //!
 //! Rendering domain values as msync (JIDs, metas, events) is [`roam_wire::msync`]'s job; these
 //! files only call it.

@@ -13,14 +13,19 @@ use roam_protocol::msync;
 use roam_wire::msync::{kick_frame, target_jid};
 
 use super::{Next, Session};
-use crate::{Gateway, hub::Push};
+use crate::{
+    Gateway,
+    framing::{Farewell, Framing, Inbound},
+    hub::Push,
+};
 
 /// How often a connection's liveness is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, goes
-/// silent, or the server shuts down.
-pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
+/// silent, or the server shuts down. `framing` says how msync frames travel in the socket's
+/// messages (binary, or SockJS text); everything else is the same for every endpoint.
+pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) {
     let mut shutdown = gw.shutdown.clone();
     let (mut sink, mut stream) = socket.split();
     let mut session = Session::new(gw);
@@ -28,31 +33,56 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
     let opened = Instant::now();
     let mut last_heard = Instant::now();
     let mut last_ping = Instant::now();
+    let mut last_sent = Instant::now();
     let mut check =
         tokio::time::interval_at(tokio::time::Instant::now() + CHECK_EVERY, CHECK_EVERY);
-    loop {
+    if let Some(hello) = framing.opening()
+        && sink.send(hello).await.is_err()
+    {
+        return;
+    }
+    let farewell = loop {
         let outgoing: Vec<Message>;
         let mut close = false;
         tokio::select! {
             incoming = stream.next() => {
                 last_heard = Instant::now();
-                match incoming {
-                    Some(Ok(Message::Binary(frame))) => {
-                        let (out, next) = session.handle(&frame).await;
-                        outgoing = out.into_iter().map(|f| Message::Binary(f.into())).collect();
-                        close = next == Next::Close;
+                let message = match incoming {
+                    Some(Ok(message)) => message,
+                    // Over the size limit, or not WebSocket at all; a reset peer reads nothing.
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "closing a connection whose socket failed");
+                        break Farewell::Breach;
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    // Text frames are not msync (web SDKs send binary); close, as for any breach.
-                    Some(Ok(Message::Text(_) | Message::Close(_))) | Some(Err(_)) | None => break,
+                    None => break Farewell::ClientLeft,
+                };
+                match framing.decode(message) {
+                    Ok(Inbound::Frames(frames)) => {
+                        let mut answers = Vec::new();
+                        for frame in frames {
+                            let (out, next) = session.handle(&frame).await;
+                            answers.extend(out);
+                            if next == Next::Close {
+                                close = true;
+                                break;
+                            }
+                        }
+                        outgoing = framing.encode(answers);
+                    }
+                    Ok(Inbound::Control) => continue,
+                    Ok(Inbound::Closed) => break Farewell::ClientLeft,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "closing a connection that broke its framing");
+                        break Farewell::Breach;
+                    }
                 }
             },
             push = session.next_push() => {
                 // A kick is told to the device, then the connection closes.
                 close = matches!(push, Some(Push::Kick(_)));
                 match push.and_then(|p| session.on_push(p)) {
-                    Some(frame) => outgoing = vec![Message::Binary(frame.into())],
-                    None => break,
+                    Some(frame) => outgoing = framing.encode(vec![frame]),
+                    None => break Farewell::SessionEnded,
                 }
             },
             _ = check.tick() => {
@@ -60,17 +90,26 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
                 let never_logged_in = session.online.is_none() && opened.elapsed() > limits.login_timeout;
                 if silent || never_logged_in {
                     tracing::debug!(silent, never_logged_in, "closing a dead connection");
-                    break;
+                    break Farewell::Dead;
                 }
+                let mut due = Vec::new();
                 // Ping what has been quiet for a third of the limit: browsers answer by
                 // themselves, so a live client is heard from well before the limit.
-                if last_heard.elapsed() < limits.idle_timeout / 3 || last_ping.elapsed() < limits.idle_timeout / 3 {
-                    continue;
+                if last_heard.elapsed() >= limits.idle_timeout / 3 && last_ping.elapsed() >= limits.idle_timeout / 3 {
+                    last_ping = Instant::now();
+                    due.push(Message::Ping(Default::default()));
                 }
-                last_ping = Instant::now();
-                outgoing = vec![Message::Ping(Default::default())];
+                if let Some((every, beat)) = framing.heartbeat()
+                    && last_sent.elapsed() >= every
+                {
+                    due.push(beat);
+                }
+                outgoing = due;
             },
-            _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break,
+            _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break Farewell::Shutdown,
+        }
+        if !outgoing.is_empty() {
+            last_sent = Instant::now();
         }
         for message in outgoing {
             if sink.send(message).await.is_err() {
@@ -78,10 +117,14 @@ pub async fn serve(socket: WebSocket, gw: Arc<Gateway>) {
             }
         }
         if close {
-            break;
+            break Farewell::SessionEnded;
+        }
+    };
+    for message in framing.farewell(farewell) {
+        if sink.send(message).await.is_err() {
+            return;
         }
     }
-    let _ = sink.send(Message::Close(None)).await;
 }
 
 impl Session {

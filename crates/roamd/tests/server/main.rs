@@ -11,6 +11,7 @@ mod messaging;
 mod rest;
 mod roaming;
 mod sdk;
+mod sockjs;
 
 use std::{net::SocketAddr, path::Path};
 
