@@ -16,7 +16,8 @@
 //   sockjs        the SDK connects with its bundled SockJS client (4.7/4.8): the url must be
 //                 http(s)://host/ws (a ws:// url makes the SockJS constructor throw inside
 //                 open(), after open() has resolved), and open() resolves before the socket is
-//                 up, so failures arrive only as onError (see open() below)
+//                 up, so failures arrive only as onError (see open() below); SockJS fetches
+//                 /ws/info only with a CORS-capable XMLHttpRequest (see loadSdk)
 //   fixedDeviceId the SDK keeps no device id of its own: every login makes a new resource
 //                 `webim_random_<ms>`; 4.13+ keep `webim_web_<ms>` per browser (localStorage),
 //                 so one device logs in again with the same resource. The harness passes the
@@ -47,6 +48,18 @@ const traits = VERSIONS[version];
 function loadSdk() {
   if (traits.documentStub && typeof global.document === 'undefined') {
     global.document = { addEventListener() {}, removeEventListener() {}, visibilityState: 'visible', hidden: false };
+  }
+  if (traits.sockjs && !('withCredentials' in new global.XMLHttpRequest())) {
+    // SockJS asks GET /ws/info only over an XHR that can do CORS ('withCredentials' in xhr, as
+    // in every browser); xhr2 has no such property, and SockJS would instead wait 2 s for a
+    // made-up info before every connect. xhr2 does not enforce CORS, so the flag is enough.
+    const NodeXHR = global.XMLHttpRequest;
+    global.XMLHttpRequest = class BrowserLikeXHR extends NodeXHR {
+      constructor() {
+        super();
+        this.withCredentials = false;
+      }
+    };
   }
   const m = require(traits.pkg);
   return m.default || m;
