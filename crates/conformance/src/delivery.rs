@@ -15,7 +15,10 @@ pub(crate) async fn devices_are_owed_what_they_have_not_acked_but_never_their_ow
 ) {
     let a1 = s.device(&uid("alice"), &res("a1")).await.unwrap();
     let a2 = s.device(&uid("alice"), &res("a2")).await.unwrap();
-    send(&*s, "alice", "a1", "bob", "from a1").await;
+    let first = s
+        .append(chat("alice", "a1", "bob", "from a1"))
+        .await
+        .unwrap();
     send(&*s, "bob", "b", "alice", "from bob").await;
     assert_eq!(texts(&*s, &a1, "bob").await, vec!["from bob"]);
     assert_eq!(texts(&*s, &a2, "bob").await, vec!["from a1", "from bob"]);
@@ -27,9 +30,9 @@ pub(crate) async fn devices_are_owed_what_they_have_not_acked_but_never_their_ow
         }]
     );
     // a2 acks the first; then only the second is owed; acking past the end is clamped.
-    s.ack(&a2, &t("bob"), 1).await.unwrap();
+    s.ack(&a2, &t("bob"), first.id).await.unwrap();
     assert_eq!(texts(&*s, &a2, "bob").await, vec!["from bob"]);
-    s.ack(&a2, &t("bob"), 99).await.unwrap();
+    s.ack(&a2, &t("bob"), MessageId(u64::MAX)).await.unwrap();
     assert!(texts(&*s, &a2, "bob").await.is_empty());
     assert!(s.pending(&a2).await.unwrap().is_empty());
     send(&*s, "bob", "b", "alice", "later").await;
@@ -44,11 +47,11 @@ pub(crate) async fn devices_are_owed_what_they_have_not_acked_but_never_their_ow
 
 pub(crate) async fn a_new_device_gets_only_what_no_device_took(s: Arc<dyn Store>) {
     send(&*s, "alice", "a", "bob", "1").await;
-    send(&*s, "alice", "a", "bob", "2").await;
+    let second = s.append(chat("alice", "a", "bob", "2")).await.unwrap();
     // bob has never logged in: his first device gets both.
     let b1 = s.device(&uid("bob"), &res("b1")).await.unwrap();
     assert_eq!(texts(&*s, &b1, "alice").await, vec!["1", "2"]);
-    s.ack(&b1, &t("alice"), 2).await.unwrap();
+    s.ack(&b1, &t("alice"), second.id).await.unwrap();
     // A device registered afterwards is not owed what b1 took, but is owed what comes next.
     let b2 = s.device(&uid("bob"), &res("b2")).await.unwrap();
     assert!(texts(&*s, &b2, "alice").await.is_empty());
@@ -74,4 +77,43 @@ pub(crate) async fn a_send_repeated_under_the_same_client_id_is_stored_once(s: A
     assert_eq!((other.seq, next.seq), (2, 3));
     let d = s.device(&uid("bob"), &res("b")).await.unwrap();
     assert_eq!(texts(&*s, &d, "alice").await, ["hello", "hello", "hello"]);
+}
+
+/// A pull's key is the server id of its last message (unique across conversations, so keys
+/// never repeat across the queues of one connection); an ack names that id, and the engine
+/// maps it to the conversation's position.
+pub(crate) async fn acks_name_a_message_by_id_and_map_to_its_position(s: Arc<dyn Store>) {
+    let m1 = s.append(chat("alice", "a", "bob", "m1")).await.unwrap();
+    let other = s.append(chat("alice", "a", "carol", "x")).await.unwrap();
+    let m2 = s.append(chat("alice", "a", "bob", "m2")).await.unwrap();
+    let m3 = s.append(chat("alice", "a", "bob", "m3")).await.unwrap();
+    assert!(m1.id < other.id && other.id < m2.id && m2.id < m3.id);
+    assert_eq!(
+        (m1.seq, other.seq),
+        (1, 1),
+        "the sequences collide, the ids do not"
+    );
+    let b = s.device(&uid("bob"), &res("b")).await.unwrap();
+    // An id below every message of the conversation acknowledges nothing.
+    s.ack(&b, &t("alice"), MessageId(1)).await.unwrap();
+    assert_eq!(texts(&*s, &b, "alice").await, ["m1", "m2", "m3"]);
+    // An id that is no message of the conversation acknowledges the messages before it.
+    s.ack(&b, &t("alice"), other.id).await.unwrap();
+    assert_eq!(texts(&*s, &b, "alice").await, ["m2", "m3"]);
+    // The id of a message acknowledges it and everything before.
+    s.ack(&b, &t("alice"), m2.id).await.unwrap();
+    assert_eq!(texts(&*s, &b, "alice").await, ["m3"]);
+    // An id below the device's position acknowledges nothing new, and moves nothing back.
+    s.ack(&b, &t("alice"), m1.id).await.unwrap();
+    assert_eq!(texts(&*s, &b, "alice").await, ["m3"]);
+    // A forged id beyond the end acknowledges what exists, not what comes next.
+    s.ack(&b, &t("alice"), MessageId(u64::MAX >> 1))
+        .await
+        .unwrap();
+    assert!(texts(&*s, &b, "alice").await.is_empty());
+    send(&*s, "alice", "a", "bob", "m4").await;
+    assert_eq!(texts(&*s, &b, "alice").await, ["m4"]);
+    // carol's conversation is untouched by bob's acks.
+    let c = s.device(&uid("carol"), &res("c")).await.unwrap();
+    assert_eq!(texts(&*s, &c, "alice").await, ["x"]);
 }

@@ -54,6 +54,10 @@ pub fn trials<E: Engine>(engine: E) -> Vec<Trial> {
             "delivery::a_send_repeated_under_the_same_client_id_is_stored_once",
             delivery::a_send_repeated_under_the_same_client_id_is_stored_once,
         ),
+        on.store(
+            "delivery::acks_name_a_message_by_id_and_map_to_its_position",
+            delivery::acks_name_a_message_by_id_and_map_to_its_position,
+        ),
         // groups
         on.store(
             "groups::members_get_messages_from_their_joining_on",

@@ -86,7 +86,7 @@ impl World {
                     .unwrap();
                 if let Some(last) = owed.last() {
                     self.store
-                        .ack(&device, &Target::System, last.seq)
+                        .ack(&device, &Target::System, last.id)
                         .await
                         .unwrap();
                 }

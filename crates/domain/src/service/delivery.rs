@@ -10,6 +10,7 @@ use crate::{
     conversation::Target,
     device::{Device, Resource},
     group::GroupId,
+    id::MessageId,
     message::{MessageKind, NewMessage, StoredMessage},
     store::{PendingQueue, StoreError},
     user::UserId,
@@ -46,9 +47,14 @@ pub struct Pull {
 }
 
 impl Pull {
-    /// The key the client echoes to acknowledge this batch: the last message's sequence.
-    pub fn next_key(&self) -> Option<u64> {
-        self.messages.last().map(|m| m.seq)
+    /// The key the client echoes (as the next pull's key) to acknowledge this batch: the last
+    /// message's server id. Not its sequence number: sequences restart at 1 in every
+    /// conversation, so two queues of one connection would often answer the same key, and
+    /// SDKs 4.7–4.13, which remember one key for all queues, drop a page whose key repeats
+    /// the previous one and stop pulling. Server ids are unique across conversations and
+    /// increase with the sequence within one, so the key still grows page by page.
+    pub fn next_key(&self) -> Option<MessageId> {
+        self.messages.last().map(|m| m.id)
     }
 }
 
@@ -170,15 +176,16 @@ impl Roam {
     }
 
     /// A pull of the queue for `target`: first acknowledges everything up to `ack` (the key of
-    /// the previous batch, if the client sent one), then returns the next batch.
+    /// the previous batch, [`Pull::next_key`], if the client sent one), then returns the next
+    /// batch.
     pub async fn pull(
         &self,
         device: &Device,
         target: &Target,
-        ack: Option<u64>,
+        ack: Option<MessageId>,
     ) -> Result<Pull, StoreError> {
-        if let Some(seq) = ack {
-            self.store.ack(device, target, seq).await?;
+        if let Some(up_to) = ack {
+            self.store.ack(device, target, up_to).await?;
         }
         let messages = self
             .store

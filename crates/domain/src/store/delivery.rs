@@ -6,6 +6,7 @@ use super::{PendingQueue, StoreError};
 use crate::{
     conversation::Target,
     device::{Device, Resource},
+    id::MessageId,
     message::{NewMessage, StoredMessage},
     user::UserId,
 };
@@ -33,6 +34,18 @@ pub trait DeliveryStore: Send + Sync + 'static {
         target: &Target,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError>;
-    /// Records that the device has everything of the conversation with `target` up to `seq`.
-    async fn ack(&self, device: &Device, target: &Target, seq: u64) -> Result<(), StoreError>;
+    /// Records that the device has everything of the conversation with `target` up to the
+    /// message `up_to`, the server id a pull answered as its key (ids, not sequence numbers,
+    /// so that keys never repeat across the queues of one connection; see
+    /// [`crate::service::Pull::next_key`]). The engine maps the id to the conversation's
+    /// position: the highest sequence whose message id is at most `up_to` (ids increase with
+    /// the sequence within a conversation). So an id that is no message of the conversation
+    /// acknowledges the messages before it, a forged huge one no more than what exists, and
+    /// one below the device's position nothing: a position never moves back.
+    async fn ack(
+        &self,
+        device: &Device,
+        target: &Target,
+        up_to: MessageId,
+    ) -> Result<(), StoreError>;
 }

@@ -1,7 +1,7 @@
 //! Reading: the unread answer (which queues have messages for this device, and how many) and
 //! pulling one queue a page at a time. A pull with a key acknowledges everything the device
 //! pulled before it, so each message reaches each device once.
-use roam_domain::now_ms;
+use roam_domain::{id::MessageId, now_ms};
 use roam_protocol::{msync, pb::Jid};
 use roam_wire::msync::{meta_of, target_jid, target_of};
 
@@ -28,16 +28,23 @@ impl Session {
         )
     }
 
-    /// The next page of `queue` after acknowledging up to `key`. A queue that names no
-    /// conversation, or a storage failure, answers an empty last page.
+    /// The next page of `queue` after acknowledging up to `key`. Keys are server message ids
+    /// (see [`roam_domain::service::Pull::next_key`]): unique across the queues of this
+    /// connection, as SDKs 4.7–4.13 need. A queue that names no conversation, or a storage
+    /// failure, answers an empty last page.
     pub(super) async fn pull(&self, queue: Jid, key: Option<u64>) -> Vec<u8> {
         let now = now_ms();
         let Some(target) = target_of(&queue, self.me()) else {
             return msync::pull_batch(queue, vec![], None, now);
         };
-        match self.gw.roam.pull(&self.online().device, &target, key).await {
+        match self
+            .gw
+            .roam
+            .pull(&self.online().device, &target, key.map(MessageId))
+            .await
+        {
             Ok(batch) => {
-                let next_key = batch.next_key();
+                let next_key = batch.next_key().map(|id| id.0);
                 let metas = batch
                     .messages
                     .iter()

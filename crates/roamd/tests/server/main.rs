@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod groups;
 mod messaging;
+mod pull_keys;
 mod rest;
 mod roaming;
 mod sdk;

@@ -55,10 +55,15 @@ impl DeliveryStore for SqliteStore {
             .await
     }
 
-    async fn ack(&self, device: &Device, target: &Target, seq: u64) -> Result<(), StoreError> {
+    async fn ack(
+        &self,
+        device: &Device,
+        target: &Target,
+        up_to: MessageId,
+    ) -> Result<(), StoreError> {
         let (d, target) = (device.clone(), target.clone());
         self.writer
-            .write(move |c, _| ack(c, &d, &target, seq).map_err(engine))
+            .write(move |c, _| ack(c, &d, &target, up_to).map_err(engine))
             .await
     }
 }
@@ -209,22 +214,44 @@ pub(crate) fn owed(
         .collect()
 }
 
-/// Moves the device's cursor in the conversation with `target` up to `seq` (never back).
-pub(crate) fn ack(c: &Connection, d: &Device, target: &Target, seq: u64) -> rusqlite::Result<()> {
-    let conv: Option<(i64, u64)> = c
+/// Moves the device's cursor in the conversation with `target` up to the message `up_to`
+/// (never back): to the highest seq whose id is at most `up_to`, which ids increasing with the
+/// seq make the position of that message, or of the last one before it. Only seqs after the
+/// device's cursor are searched (the newest first), so an ack costs what the device had not
+/// acked yet, and an id beyond the conversation's end (a client bug or forgery) is clamped to
+/// the messages that exist.
+pub(crate) fn ack(
+    c: &Connection,
+    d: &Device,
+    target: &Target,
+    up_to: MessageId,
+) -> rusqlite::Result<()> {
+    let conv: Option<(i64, i64)> = c
         .prepare_cached(
-            "SELECT uc.conv_id, cv.last_seq FROM user_conversations uc JOIN conversations cv ON cv.id = uc.conv_id \
-             WHERE uc.user_id = ?1 AND uc.target = ?2",
+            "SELECT uc.conv_id, COALESCE(dc.seq, 0) FROM user_conversations uc \
+             LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
+             WHERE uc.user_id = ?1 AND uc.target = ?3",
         )?
-        .query_row(params![d.user.as_str(), target.encode()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            params![d.user.as_str(), d.resource.as_str(), target.encode()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
-    let Some((conv, last)) = conv else {
+    let Some((conv, cursor)) = conv else {
         return Ok(());
     };
-    // A key beyond the conversation's end is a client bug or forgery: clamp it.
-    let seq = seq.min(last);
+    // Ids stay below 2^63; a larger (forged) key means "everything", as i64::MAX does.
+    let up_to = i64::try_from(up_to.0).unwrap_or(i64::MAX);
+    let seq: Option<i64> = c
+        .prepare_cached(
+            "SELECT seq FROM messages WHERE conv_id = ?1 AND seq > ?2 AND id <= ?3 \
+             ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![conv, cursor, up_to], |r| r.get(0))
+        .optional()?;
+    let Some(seq) = seq else {
+        return Ok(());
+    };
     c.prepare_cached(
         "INSERT INTO device_cursors (user_id, resource, conv_id, seq) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT(user_id, resource, conv_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
