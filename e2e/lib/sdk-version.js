@@ -22,10 +22,27 @@
 //                 `webim_random_<ms>`; 4.13+ keep `webim_web_<ms>` per browser (localStorage),
 //                 so one device logs in again with the same resource. The harness passes the
 //                 same kind of per-process id as `deviceId` (the SDK then uses `webim_<deviceId>`).
+//   lacks         SDK calls the suite makes that this version cannot express at all: the
+//                 option is not in the SDK (so the request on the wire is the same as without
+//                 it) or the SDK refuses the argument itself. No server can pass those checks;
+//                 a test that fails after making such a call is reported as skipped, with the
+//                 reason and the failure (see harness.js). A test that passes still passes.
+const NO_EMPTY_CONVERSATIONS = {
+  method: 'getServerConversations',
+  when: (arg) => !!(arg && arg.includeEmptyConversations),
+  what: 'getServerConversations({includeEmptyConversations}) (no needEmptySession before 4.17)',
+};
+const NO_ROOM_HISTORY_DELETE = {
+  method: 'removeHistoryMessages',
+  when: (arg) => !!(arg && arg.chatType === 'chatRoom'),
+  what: 'removeHistoryMessages of a chat room (4.7 refuses chatType "chatRoom")',
+};
 const VERSIONS = {
-  '4.21.1': { pkg: 'easemob-websdk', documentStub: false, sockjs: false, fixedDeviceId: false },
-  '4.13.0': { pkg: 'easemob-websdk-4.13.0', documentStub: true, sockjs: false, fixedDeviceId: false },
-  '4.7.0': { pkg: 'easemob-websdk-4.7.0', documentStub: false, sockjs: true, fixedDeviceId: true },
+  '4.21.1': { pkg: 'easemob-websdk', documentStub: false, sockjs: false, fixedDeviceId: false, lacks: [] },
+  '4.13.0': { pkg: 'easemob-websdk-4.13.0', documentStub: true, sockjs: false, fixedDeviceId: false, lacks: [NO_EMPTY_CONVERSATIONS] },
+  '4.7.0': {
+    pkg: 'easemob-websdk-4.7.0', documentStub: false, sockjs: true, fixedDeviceId: true, lacks: [NO_EMPTY_CONVERSATIONS, NO_ROOM_HISTORY_DELETE],
+  },
 };
 const DEFAULT_VERSION = '4.21.1';
 
@@ -121,4 +138,10 @@ async function open(conn, args) {
   }
 }
 
-module.exports = { VERSIONS, DEFAULT_VERSION, version, loadSdk, connectionOptions, open };
+/** What `conn[method](arg)` needs that this version lacks (a sentence), or undefined. */
+function lacks(method, arg) {
+  const gap = traits.lacks.find((g) => g.method === method && g.when(arg));
+  return gap && `easemob-websdk ${version} lacks ${gap.what}`;
+}
+
+module.exports = { VERSIONS, DEFAULT_VERSION, version, loadSdk, connectionOptions, open, lacks };
