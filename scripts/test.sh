@@ -9,8 +9,26 @@ cargo build --locked --workspace --all-targets
 # `conformance` test target) and roamd's integration tests.
 cargo test --locked --workspace
 
-# The SDK suite needs its npm packages (easemob-websdk, ws, xhr2), pinned by e2e/package-lock.json.
+# The SDK suite needs its npm packages (easemob-websdk in every tested version, ws, xhr2),
+# pinned by e2e/package-lock.json.
 if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; then
   (cd e2e && npm ci --no-audit --no-fund)
 fi
-(cd e2e && ROAMD_BIN="$PWD/../target/debug/roamd" npm test)
+
+# The whole SDK suite once per SDK version (e2e/lib/sdk-version.js), newest first. Every version
+# runs even if an earlier one failed; the script fails if any did. SDK_VERSIONS="4.21.1" runs one.
+SDK_VERSIONS="${SDK_VERSIONS:-4.21.1 4.13.0 4.7.0}"
+failed=""
+for v in $SDK_VERSIONS; do
+  echo "==== SDK suite: easemob-websdk $v ===="
+  if (cd e2e && E2E_SDK="$v" ROAMD_BIN="$PWD/../target/debug/roamd" npm test); then
+    echo "==== easemob-websdk $v: passed ===="
+  else
+    echo "==== easemob-websdk $v: FAILED ===="
+    failed="$failed $v"
+  fi
+done
+if [ -n "$failed" ]; then
+  echo "SDK suite failed on easemob-websdk:$failed" >&2
+  exit 1
+fi

@@ -43,10 +43,11 @@ global.WebSocket = SDKWebSocket;
 global.XMLHttpRequest = XHR;
 global.localStorage = localStorage;
 
-const sdk = require('easemob-websdk');
-const EC = sdk.default || sdk;
+// The SDK version (E2E_SDK) and its own stand-ins: lib/sdk-version.js.
+const sdkVersion = require('./sdk-version');
+const EC = sdkVersion.loadSdk();
 try {
-  (EC.logger || sdk.logger).setLevel(process.env.E2E_SDK_LOG ? 0 : 5);
+  EC.logger.setLevel(process.env.E2E_SDK_LOG ? 0 : 5);
 } catch (_) { /* logger API differs: keep the default */ }
 
 const EVENTS = [
@@ -89,14 +90,16 @@ const post = (m) => { if (process.connected) process.send(m); };
 let conn = null;
 const ops = {
   async init({ options }) {
-    conn = new EC.connection(options);
+    conn = new EC.connection(sdkVersion.connectionOptions(options));
     const handlers = {};
     for (const name of EVENTS) handlers[name] = (data) => post({ kind: 'event', name, data: plain(data), t: Date.now() });
     conn.addEventHandler('e2e', handlers);
+    // A run labelled with one version must not quietly test another.
+    if (conn.version !== sdkVersion.version) throw new Error(`E2E_SDK=${sdkVersion.version} but the loaded SDK is ${conn.version}`);
     return { version: conn.version };
   },
   async open(args) {
-    const r = await conn.open(args);
+    const r = await sdkVersion.open(conn, args);
     return { result: plain(r), resource: conn.clientResource, context: plain({ userId: conn.context && conn.context.userId }) };
   },
   async send({ msg }) {

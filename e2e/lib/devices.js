@@ -2,6 +2,7 @@
 // Parent-side handle of one SDK device process (lib/device.js).
 const { fork } = require('node:child_process');
 const path = require('node:path');
+const sdkVersion = require('./sdk-version');
 
 const WORKER = path.join(__dirname, 'device.js');
 const short = (v, n = 300) => {
@@ -20,6 +21,7 @@ class Device {
     this._pending = new Map();
     this._waiters = new Set();
     this.exited = false;
+    this.gaps = []; // calls the selected SDK version lacks, see invoke()
   }
 
   static async start(label, sdkOptions) {
@@ -98,7 +100,13 @@ class Device {
 
   // conn[method](arg) in the device process (the SDK's REST/msync APIs: groups, chat rooms, ...).
   // By default 12 s: before the SDK's own 15 s request timeout would reconnect the socket.
-  invoke(method, arg, timeoutMs = 12000) { return this.call('invoke', { method, arg }, timeoutMs); }
+  // A call this SDK version cannot express (sdk-version.js, `lacks`) is made all the same, and
+  // remembered in `gaps` for the scenario's report.
+  invoke(method, arg, timeoutMs = 12000) {
+    const gap = sdkVersion.lacks(method, arg);
+    if (gap && !this.gaps.includes(gap)) this.gaps.push(gap);
+    return this.call('invoke', { method, arg }, timeoutMs);
+  }
 
   hasMethod(method) { return this.call('hasMethod', { method }); }
 

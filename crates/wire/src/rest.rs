@@ -145,6 +145,7 @@ pub fn joined_group(g: &Group, user: &str) -> JoinedGroup {
         groupname: g.settings.name.clone(),
         disabled: false,
         permission: permission(g, user),
+        role: permission(g, user),
     }
 }
 
@@ -295,7 +296,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(joined_group(&g, "bob")).unwrap(),
             json!({"id": "77", "groupid": "77", "name": "n", "groupname": "n",
-                   "disabled": false, "permission": "member"})
+                   "disabled": false, "permission": "member", "role": "member"})
         );
         assert_eq!(
             serde_json::to_value(joined_group_with_role(&g, "alice")).unwrap(),

@@ -112,6 +112,10 @@ pub struct JoinedGroup {
     pub disabled: bool,
     /// `owner` or `member`.
     pub permission: String,
+    /// The same as `permission`. SDK 4.21 maps `{id, name, permission}` to the app's
+    /// `{groupid, groupname, role}`; SDKs before it hand this list to the app unmapped, so the
+    /// item carries the mapped names too (docs/protocol.md, "SDK versions").
+    pub role: String,
 }
 
 /// One group of `GET /chatgroups/user/{u}` (in `entities`).
