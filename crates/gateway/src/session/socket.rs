@@ -22,6 +22,13 @@ use crate::{
 /// How often a connection's liveness is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
+/// How long a kicked device gets to read its kick before the server closes the socket. The
+/// SDK handles the kick meta asynchronously (right after a login it may still be busy with its
+/// own start-up), and a close that overtakes it makes the SDK reconnect with its void token
+/// instead of reporting why it was logged out; so the server waits for the SDK to close by
+/// itself (it does, once it has read the kick), up to this long.
+const KICK_GRACE: Duration = Duration::from_secs(2);
+
 /// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, goes
 /// silent, or the server shuts down. `framing` says how msync frames travel in the socket's
 /// messages (binary, or SockJS text); everything else is the same for every endpoint.
@@ -41,6 +48,7 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
     {
         return;
     }
+    let mut kicked = false;
     let farewell = loop {
         let outgoing: Vec<Message>;
         let mut close = false;
@@ -80,6 +88,7 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
             push = session.next_push() => {
                 // A kick is told to the device, then the connection closes.
                 close = matches!(push, Some(Push::Kick(_)));
+                kicked = close;
                 match push.and_then(|p| session.on_push(p)) {
                     Some(frame) => outgoing = framing.encode(vec![frame]),
                     None => break Farewell::SessionEnded,
@@ -120,6 +129,15 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
             break Farewell::SessionEnded;
         }
     };
+    if kicked {
+        // The device is logged out: free its place among the user's devices at once, then
+        // give it time to read the kick (see KICK_GRACE), ignoring anything it still sends.
+        drop(session);
+        let _ = tokio::time::timeout(KICK_GRACE, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
     for message in framing.farewell(farewell) {
         if sink.send(message).await.is_err() {
             return;
