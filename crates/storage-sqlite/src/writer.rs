@@ -7,7 +7,10 @@
 //! concurrent senders therefore share one fsync, and no job is answered before it is durable.
 use std::thread::JoinHandle;
 
-use roam_domain::{id::IdGenerator, store::StoreError};
+use roam_domain::{
+    id::IdGenerator,
+    store::{Committed, Events, StoreError},
+};
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -55,6 +58,27 @@ impl Writer {
         let tx = self.tx.as_ref().ok_or_else(closed)?;
         tx.send(job).await.map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
+    }
+}
+
+impl Writer {
+    /// Runs the change `f`, then stores the events it causes (see `roam_domain::store`), in
+    /// the writer's next transaction: the change and its events commit together or not at all.
+    /// Resolves after the commit with both.
+    pub(crate) async fn write_with_events<T, F>(
+        &self,
+        f: F,
+        events: Events<T>,
+    ) -> Result<Committed<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write(move |c, ids| {
+            let value = f(c)?;
+            crate::delivery::with_events(c, ids, value, events)
+        })
+        .await
     }
 }
 

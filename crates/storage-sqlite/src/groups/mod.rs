@@ -10,7 +10,6 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
     SqliteStore,
-    delivery::with_events,
     rows::{bad_row, parse_user, sql_count},
 };
 
@@ -77,10 +76,7 @@ impl GroupStore for SqliteStore {
     ) -> Result<Committed<Vec<UserId>>, StoreError> {
         let id = id.clone();
         self.writer
-            .write(move |c, ids| {
-                let added = changes::add_members(c, &id, users)?;
-                with_events(c, ids, added, events)
-            })
+            .write_with_events(move |c| changes::add_members(c, &id, users), events)
             .await
     }
 
@@ -92,10 +88,7 @@ impl GroupStore for SqliteStore {
     ) -> Result<Committed<Vec<UserId>>, StoreError> {
         let id = id.clone();
         self.writer
-            .write(move |c, ids| {
-                let removed = changes::remove_members(c, &id, users)?;
-                with_events(c, ids, removed, events)
-            })
+            .write_with_events(move |c| changes::remove_members(c, &id, users), events)
             .await
     }
 
@@ -107,10 +100,7 @@ impl GroupStore for SqliteStore {
     ) -> Result<Committed<()>, StoreError> {
         let (id, user) = (id.clone(), user.clone());
         self.writer
-            .write(move |c, ids| {
-                changes::set_owner(c, &id, &user)?;
-                with_events(c, ids, (), events)
-            })
+            .write_with_events(move |c| changes::set_owner(c, &id, &user), events)
             .await
     }
 
@@ -121,10 +111,7 @@ impl GroupStore for SqliteStore {
     ) -> Result<Committed<Option<Vec<UserId>>>, StoreError> {
         let id = id.clone();
         self.writer
-            .write(move |c, ids| {
-                let had = delete(c, &id)?;
-                with_events(c, ids, had, events)
-            })
+            .write_with_events(move |c| delete(c, &id), events)
             .await
     }
 }

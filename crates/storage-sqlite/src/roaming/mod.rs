@@ -14,7 +14,7 @@ use roam_domain::{
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{SqliteStore, delivery::with_events};
+use crate::SqliteStore;
 
 mod changes;
 mod history;
@@ -43,10 +43,10 @@ impl RoamingStore for SqliteStore {
     ) -> Result<Committed<Option<u64>>, StoreError> {
         let (user, target) = (user.clone(), target.clone());
         self.writer
-            .write(move |c, ids| {
-                let at = changes::pin(c, &user, &target, pinned, max_pinned)?;
-                with_events(c, ids, at, events)
-            })
+            .write_with_events(
+                move |c| changes::pin(c, &user, &target, pinned, max_pinned),
+                events,
+            )
             .await
     }
 
@@ -60,10 +60,10 @@ impl RoamingStore for SqliteStore {
     ) -> Result<Committed<Vec<Target>>, StoreError> {
         let user = user.clone();
         self.writer
-            .write(move |c, ids| {
-                let missing = changes::mark(c, &user, &targets, mark.bit(), on)?;
-                with_events(c, ids, missing, events)
-            })
+            .write_with_events(
+                move |c| changes::mark(c, &user, &targets, mark.bit(), on),
+                events,
+            )
             .await
     }
 
@@ -87,10 +87,10 @@ impl RoamingStore for SqliteStore {
     ) -> Result<Committed<bool>, StoreError> {
         let (user, target) = (user.clone(), target.clone());
         self.writer
-            .write(move |c, ids| {
-                let done = changes::remove(c, &user, &target, &removal)?;
-                with_events(c, ids, done, events)
-            })
+            .write_with_events(
+                move |c| changes::remove(c, &user, &target, &removal),
+                events,
+            )
             .await
     }
 
@@ -103,10 +103,10 @@ impl RoamingStore for SqliteStore {
     ) -> Result<Committed<bool>, StoreError> {
         let (user, target) = (user.clone(), target.clone());
         self.writer
-            .write(move |c, ids| {
-                let done = changes::delete_conversation(c, &user, &target, with_history)?;
-                with_events(c, ids, done, events)
-            })
+            .write_with_events(
+                move |c| changes::delete_conversation(c, &user, &target, with_history),
+                events,
+            )
             .await
     }
 
@@ -117,10 +117,7 @@ impl RoamingStore for SqliteStore {
     ) -> Result<Committed<Vec<Target>>, StoreError> {
         let user = user.clone();
         self.writer
-            .write(move |c, ids| {
-                let deleted = changes::delete_all(c, &user)?;
-                with_events(c, ids, deleted, events)
-            })
+            .write_with_events(move |c| changes::delete_all(c, &user), events)
             .await
     }
 
