@@ -1,13 +1,20 @@
 //! roamd's configuration: defaults, overlaid by a TOML file (`--config`), then by `ROAM_*`
-//! environment variables, then by command-line flags. Every key is documented where declared.
+//! environment variables, then by command-line flags. Every key is documented where declared,
+//! and in `docs/roamd.example.toml` (a test holds the two together).
 use std::path::PathBuf;
 
-use clap::Parser;
 use figment::{
     Figment,
-    providers::{Env, Format, Serialized, Toml},
+    providers::{Format, Serialized, Toml},
 };
 use serde::{Deserialize, Serialize};
+
+mod env;
+mod flags;
+mod print;
+
+pub use env::unknown_env_vars;
+pub use flags::Cli;
 
 /// Everything roamd can be told. Each key is also `ROAM_<KEY>` and a key of the TOML file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -22,7 +29,7 @@ pub struct Config {
     /// Admin credential (`client_credentials` grant). Both unset: one is generated on first
     /// start, kept in the data dir and printed once.
     pub client_id: Option<String>,
-    /// See `client_id`.
+    /// See `client_id`. Masked by `--print-config`.
     pub client_secret: Option<String>,
     /// Allow `POST /{org}/{app}/users` without the admin token.
     pub open_registration: bool,
@@ -52,6 +59,34 @@ pub struct Config {
     /// Whether messages sent over the REST admin API (`/messages/…`) update conversations
     /// (list them, become their lastMessage, count as unread). Off by default, as in Easemob.
     pub rest_messages_update_conversations: bool,
+    /// Log lines as `text` (for people; colours only when stderr is a terminal) or `json`
+    /// (one object per line, for log collectors). `RUST_LOG` filters them (default `info`).
+    pub log_format: LogFormat,
+    /// Seconds an HTTP connection may take to send a request's head, and may sit idle between
+    /// requests when kept alive; then it is closed. Holds silent sockets from piling up.
+    pub http_header_timeout_secs: u64,
+    /// Seconds a REST request may take from its head to its answer, body upload included;
+    /// over it the client gets 408. WebSockets are not affected (the gateway has its own
+    /// timeouts, `login_timeout_secs` and `idle_timeout_secs`).
+    pub http_request_timeout_secs: u64,
+    /// Most TCP connections (HTTP and WebSocket) open at once; further clients wait in the
+    /// listen backlog. 0 = from the file descriptor limit, keeping headroom for the database
+    /// and logs, so that `accept` never fails for want of descriptors.
+    pub max_http_connections: usize,
+    /// Seconds a shutdown (SIGTERM, SIGINT) waits for connected devices to be told and for
+    /// requests in flight to finish before roamd exits anyway.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// How log lines are written (`log_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl Default for Config {
@@ -73,52 +108,20 @@ impl Default for Config {
             max_pinned: 50,
             conversation_limit: 0,
             rest_messages_update_conversations: false,
+            log_format: LogFormat::Text,
+            http_header_timeout_secs: 10,
+            http_request_timeout_secs: 30,
+            max_http_connections: 0,
+            shutdown_timeout_secs: 10,
         }
     }
-}
-
-/// Command-line flags; each overrides the key of the same name.
-#[derive(Debug, Parser, Serialize)]
-#[command(
-    name = "roamd",
-    version,
-    about = "Roam: an open-source IM server that speaks Easemob's protocol"
-)]
-pub struct Cli {
-    /// TOML file with any of the configuration keys.
-    #[arg(long)]
-    #[serde(skip)]
-    pub config: Option<PathBuf>,
-    /// Address for REST and the WebSocket [env: ROAM_LISTEN] [default: 127.0.0.1:5280]
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listen: Option<String>,
-    /// Data directory [env: ROAM_DATA_DIR] [default: ./roam-data]
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data_dir: Option<PathBuf>,
-    /// The app, org#app [env: ROAM_APP_KEY] [default: roam#demo]
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_key: Option<String>,
-    /// Admin client id [env: ROAM_CLIENT_ID]
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Admin client secret [env: ROAM_CLIENT_SECRET]
-    #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Allow registration without the admin token [env: ROAM_OPEN_REGISTRATION]
-    #[arg(long)]
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub open_registration: bool,
 }
 
 /// A configuration that cannot work.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0}")]
+    /// The file or a variable does not parse (figment's message names the key and where).
+    #[error(transparent)]
     Load(#[from] Box<figment::Error>),
     #[error("app_key must be org#app, got {0:?}")]
     AppKey(String),
@@ -130,22 +133,39 @@ pub enum ConfigError {
     NodeId,
     #[error("max_pinned must be at least 1")]
     MaxPinned,
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
 }
 
 impl Config {
-    /// Layers defaults, the file named by `--config`, `ROAM_*` variables and the flags.
+    /// Layers defaults, the file named by `--config`, `ROAM_*` variables that name a key (the
+    /// others are left alone: they may be another Roam tool's, like the CLI's `ROAM_USER`;
+    /// see [`unknown_env_vars`]) and the flags.
     pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = &cli.config {
             figment = figment.merge(Toml::file_exact(path));
         }
         let config: Config = figment
-            .merge(Env::prefixed("ROAM_"))
+            .merge(env::provider())
             .merge(Serialized::defaults(cli))
             .extract()
             .map_err(Box::new)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Every key's name, in declaration order.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The configuration as a TOML document, secrets masked (`roamd --print-config`).
+    pub fn to_toml(&self) -> String {
+        print::render(self)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -165,50 +185,18 @@ impl Config {
         if self.max_pinned == 0 {
             return Err(ConfigError::MaxPinned);
         }
+        for (key, value) in [
+            ("http_header_timeout_secs", self.http_header_timeout_secs),
+            ("http_request_timeout_secs", self.http_request_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Zero(key));
+            }
+        }
         Ok(())
     }
 }
 
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment::Jail dictates the closure type
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flags_beat_env_beat_file_beat_defaults() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file(
-                "roam.toml",
-                "listen = \"0.0.0.0:1\"\napp_key = \"f#f\"\nmax_devices = 3\n",
-            )?;
-            jail.set_env("ROAM_APP_KEY", "e#e");
-            jail.set_env("ROAM_DATA_DIR", "/env");
-            let cli = Cli::parse_from(["roamd", "--config", "roam.toml", "--data-dir", "/flag"]);
-            let c = Config::load(&cli).map_err(|e| e.to_string())?;
-            assert_eq!(c.listen, "0.0.0.0:1"); // file
-            assert_eq!(c.app_key, "e#e"); // env over file
-            assert_eq!(c.data_dir, PathBuf::from("/flag")); // flag over env
-            assert_eq!(c.max_devices, 3);
-            assert_eq!(c.token_ttl_secs, Config::default().token_ttl_secs); // default
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn bad_values_are_refused() {
-        figment::Jail::expect_with(|jail| {
-            jail.set_env("ROAM_APP_KEY", "noapp");
-            assert!(matches!(
-                Config::load(&Cli::parse_from(["roamd"])),
-                Err(ConfigError::AppKey(_))
-            ));
-            jail.set_env("ROAM_APP_KEY", "a#b");
-            jail.set_env("ROAM_CLIENT_ID", "x");
-            assert!(matches!(
-                Config::load(&Cli::parse_from(["roamd"])),
-                Err(ConfigError::HalfCredential)
-            ));
-            Ok(())
-        });
-    }
-}
+mod tests;
