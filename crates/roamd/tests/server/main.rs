@@ -7,7 +7,9 @@
 mod cli;
 mod client;
 mod groups;
+mod http_limits;
 mod messaging;
+mod process;
 mod pull_keys;
 mod rest;
 mod roaming;
