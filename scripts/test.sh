@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The SDK suite needs Node.js 20+ and npm: say so now, not after the Rust build.
+bash scripts/node-check.sh
+
 cargo build --locked --workspace --all-targets
 # Unit tests, the storage conformance suite (crates/conformance, run by each engine's
 # `conformance` test target) and roamd's integration tests.
