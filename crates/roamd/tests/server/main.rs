@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod groups;
 mod http_limits;
+mod ids;
 mod messaging;
 mod process;
 mod pull_keys;
