@@ -108,8 +108,15 @@ impl Framing for Binary {
         None
     }
 
-    fn farewell(&self, _why: Farewell) -> Vec<Message> {
-        vec![Message::Close(None)]
+    fn farewell(&self, why: Farewell) -> Vec<Message> {
+        match why {
+            // 1001 Going Away: the client may reconnect (to another node, or later).
+            Farewell::Shutdown => vec![Message::Close(Some(axum::extract::ws::CloseFrame {
+                code: axum::extract::ws::close_code::AWAY,
+                reason: "server shutting down".into(),
+            }))],
+            _ => vec![Message::Close(None)],
+        }
     }
 }
 

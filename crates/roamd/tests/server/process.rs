@@ -12,8 +12,10 @@ use std::{
     time::{Duration, Instant},
 };
 
+use futures::StreamExt;
 use serde_json::json;
 use tokio::{io::AsyncReadExt, net::TcpStream};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::{APP_KEY, BASE, client::Device, client::http};
 
@@ -246,8 +248,19 @@ async fn sigterm_under_live_sessions_exits_0_with_every_acked_message_on_disk() 
             .expect("a sender still running after roamd exited")
             .unwrap();
     }
-    // bob's live session was told (a close frame, or the socket closed), not left hanging.
-    assert!(bob.closed().await);
+    // bob's live session was told with a close frame (1001 Going Away), not dropped.
+    let told = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match bob.ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("bob's session was not closed");
+    assert_eq!(told, Some(1001));
     let acked = acked.lock().unwrap().clone();
     assert!(!acked.is_empty());
     let db = rusqlite::Connection::open(roamd.dir.path().join("data/roam.db")).unwrap();
