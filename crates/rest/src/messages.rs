@@ -20,6 +20,7 @@ use roam_protocol::{
     message_json::{ChatKind, body_from_rest, content_type},
     rest::groups::Envelope,
 };
+use roam_wire::msync::body_size;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -97,6 +98,8 @@ pub async fn send(
             b.ext.as_ref(),
         )
         .map_err(|e| ApiError::IllegalArgument(e.to_string()))?;
+        // The same limits as a device's send: one over them is refused for every recipient.
+        body_size(&body)?;
         let message = NewMessage {
             from: from.clone(),
             from_resource: resource.clone(),
@@ -110,6 +113,7 @@ pub async fn send(
         let result = match rest.roam.send_as_admin(message).await {
             Ok(stored) => stored.id.0.to_string(),
             Err(SendError::Store(e)) => return Err(e.into()),
+            Err(SendError::TooLarge(e)) => return Err(e.into()),
             Err(e) => e.to_string(),
         };
         results.insert(to.clone(), result);

@@ -7,12 +7,15 @@
 mod cli;
 mod client;
 mod groups;
+mod limits;
 mod messaging;
 mod pull_keys;
 mod rest;
+mod rest_errors;
 mod roaming;
 mod sdk;
 mod sockjs;
+mod user_deletion;
 
 use std::{net::SocketAddr, path::Path};
 
