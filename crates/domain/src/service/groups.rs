@@ -33,7 +33,10 @@ pub enum GroupError {
     #[error(transparent)]
     TooLong(#[from] TooLong),
     /// The user is in as many groups (or chat rooms) as the policy allows.
-    #[error("user {0} has joined too many groups")]
+    #[error("user {0} has joined too many {kinds}", kinds = match .1 {
+        GroupKind::Group => "groups",
+        GroupKind::ChatRoom => "chatrooms",
+    })]
     TooManyGroups(UserId, GroupKind),
     #[error("group {0} does not exist")]
     NotFound(GroupId),

@@ -183,6 +183,21 @@ async fn rest_admin_sends_have_the_limits_of_device_sends() {
     refused(s, &b, "message text");
     let (s, b) = send(json!({"from": "alice", "to": ["bob"], "type": "txt", "body": {"msg": "hi"}, "ext": {"k": "x".repeat(60_000)}})).await;
     refused(s, &b, "message");
+    // A recipient named 700 times gets the message once (and counts once toward the 600).
+    let (s, b) = send(
+        json!({"from": "alice", "to": vec!["bob"; 700], "type": "txt", "body": {"msg": "once"}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let mut bob = app.device("bob", "b").await;
+    let texts: Vec<_> = bob
+        .pull("alice")
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.text().map(str::len))
+        .collect();
+    assert_eq!(texts, [5 * 1024, 4], "the big text, then one \"once\"");
 }
 
 #[tokio::test]
