@@ -37,6 +37,10 @@ pub fn trials<E: Engine>(engine: E) -> Vec<Trial> {
             "users::a_user_registered_again_does_not_inherit_old_messages",
             users::a_user_registered_again_does_not_inherit_old_messages,
         ),
+        on.store(
+            "users::a_deleted_user_leaves_every_group_they_were_in",
+            users::a_deleted_user_leaves_every_group_they_were_in,
+        ),
         // delivery to devices
         on.store(
             "delivery::sequences_are_per_conversation_without_gaps",

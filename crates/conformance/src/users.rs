@@ -49,3 +49,40 @@ pub(crate) async fn a_user_registered_again_does_not_inherit_old_messages(s: Arc
     send(&*s, "alice", "a", "bob", "to the new bob").await;
     assert_eq!(texts(&*s, &b, "alice").await, vec!["to the new bob"]);
 }
+
+/// A user registered again under a deleted user's id is in none of the old user's groups (or
+/// it could post to a private group it was never let into), and the groups no longer count
+/// the old user: the memberships go in the same write as the user.
+pub(crate) async fn a_deleted_user_leaves_every_group_they_were_in(s: Arc<dyn Store>) {
+    s.insert_users(vec![new_user("alice"), new_user("bob"), new_user("carol")])
+        .await
+        .unwrap();
+    s.create_group(new_group("g", "carol", &["bob", "alice"], 10))
+        .await
+        .unwrap();
+    s.create_group(NewGroup {
+        kind: GroupKind::ChatRoom,
+        ..new_group("r", "carol", &["alice"], 10)
+    })
+    .await
+    .unwrap();
+    let removed = s
+        .delete_user(&uid("alice"), no_events())
+        .await
+        .unwrap()
+        .value
+        .expect("alice existed");
+    assert!(removed.groups.is_empty(), "alice owned nothing");
+    let left: Vec<_> = removed.left.iter().map(|g| g.id.to_string()).collect();
+    assert_eq!(left, ["g", "r"]);
+    let mut members = s.member_ids(&gid("g")).await.unwrap();
+    members.sort();
+    assert_eq!(members, [uid("bob"), uid("carol")]);
+    assert_eq!(s.member_ids(&gid("r")).await.unwrap(), [uid("carol")]);
+    assert_eq!(s.group(&gid("g")).await.unwrap().unwrap().member_count, 2);
+    s.insert_users(vec![new_user("alice")]).await.unwrap();
+    assert!(s.member(&gid("g"), &uid("alice")).await.unwrap().is_none());
+    for kind in [GroupKind::Group, GroupKind::ChatRoom] {
+        assert!(s.groups_of(&uid("alice"), kind).await.unwrap().is_empty());
+    }
+}

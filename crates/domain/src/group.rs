@@ -119,5 +119,6 @@ mod tests {
         assert!(GroupId::parse("1234567890").is_ok());
         assert!(GroupId::parse("").is_err());
         assert!(GroupId::parse("a b").is_err());
+        assert!(GroupId::parse("..").is_err(), "a path dot-segment");
     }
 }

@@ -7,6 +7,7 @@
 //! - [`store`]: the traits storage engines implement, one per concern (users, delivery, groups,
 //!   roaming) summed up as [`store::Store`], and its error; and the rule that a write and the
 //!   events it causes commit together, with live signals only after the commit.
+//! - [`limits`]: the most a client may send of anything (names, id lists, messages).
 //! - [`fanout`]: the [`fanout::Fanout`] trait through which use-cases reach online devices.
 //! - [`service`]: the use-cases ([`service::Roam`]), the only place that combines store and fan-out.
 //!
@@ -19,19 +20,23 @@ pub mod device;
 pub mod fanout;
 pub mod group;
 pub mod id;
+pub mod limits;
 pub mod message;
 pub mod roaming;
 pub mod service;
 pub mod store;
 pub mod user;
 
-/// Easemob's rule for ids (users, groups): 1..=64 of ASCII letters, digits, `_`, `-`, `.`.
+/// Easemob's rule for ids (users, groups): 1..=64 of ASCII letters, digits, `_`, `-`, `.`;
+/// and Roam's: not dots alone. Ids go into URL paths (`/users/{id}`), where `.` and `..` are
+/// dot-segments that clients and proxies remove: such a user could not be addressed.
 pub(crate) fn is_legal_id(raw: &str) -> bool {
     !raw.is_empty()
         && raw.len() <= 64
         && raw
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && !raw.bytes().all(|b| b == b'.')
 }
 
 /// Milliseconds since the Unix epoch, from the system clock.

@@ -1,7 +1,8 @@
 //! Users: ids, passwords and what is stored about them.
 use std::fmt;
 
-/// A user id as Easemob allows it: 1..=64 of ASCII letters, digits, `_`, `-`, `.`.
+/// A user id as Easemob allows it: 1..=64 of ASCII letters, digits, `_`, `-`, `.`; not dots
+/// alone (`.` and `..` cannot be addressed in a URL path).
 ///
 /// Case-insensitive: `Alice` and `alice` are one user, so the id is lower-cased when parsed and
 /// every layer below compares lower-case ids only. (Easemob's own doc admits mixed case breaks
@@ -11,7 +12,9 @@ pub struct UserId(String);
 
 /// Why a user id was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("username [{0}] is not legal: use 1 to 64 of letters, digits, '_', '-', '.'")]
+#[error(
+    "username [{0}] is not legal: use 1 to 64 of letters, digits, '_', '-', '.', not dots alone"
+)]
 pub struct InvalidUserId(pub String);
 
 impl UserId {
@@ -150,10 +153,20 @@ mod tests {
 
     #[test]
     fn user_ids_follow_easemob_rules() {
-        for ok in ["a", "a_b-c.d", "A1", &"x".repeat(64)] {
+        for ok in ["a", "a_b-c.d", "A1", &"x".repeat(64), "a..", ".a", "_", "-"] {
             assert!(UserId::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a@b", "é", "a/b", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "a b",
+            "a@b",
+            "é",
+            "a/b",
+            &"x".repeat(65),
+            ".",
+            "..",
+            "...",
+        ] {
             assert!(UserId::parse(bad).is_err(), "{bad}");
         }
     }

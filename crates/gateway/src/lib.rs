@@ -37,10 +37,9 @@ pub mod sockjs;
 pub use hub::Hub;
 
 /// Largest msync frame a client may send (decoded, whatever the framing). Bigger closes the
-/// connection (the SDK's own messages are far smaller: a text is at most 5 KB).
+/// connection (the SDK's own messages are far smaller: a text is at most 5 KB, a whole
+/// message at most `roam_domain::limits::MESSAGE_BYTES`).
 pub const MAX_FRAME: usize = 64 * 1024;
-/// Largest text content of one message, in bytes, as Easemob enforces.
-pub const MAX_TEXT: usize = 5 * 1024;
 
 /// Gateway settings.
 #[derive(Debug, Clone)]

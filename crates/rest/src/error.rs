@@ -4,13 +4,18 @@
 //! `error_description` (`docs/protocol.md`, "REST errors"), so each variant picks all three deliberately.
 use axum::{
     Json,
-    http::StatusCode,
+    extract::Request,
+    http::{StatusCode, header},
+    middleware::Next,
     response::{IntoResponse, Response},
 };
 use roam_domain::{
+    group::GroupKind,
+    limits::TooLong,
     now_ms,
     service::{AccountError, GroupError, RoamingError},
     store::StoreError,
+    user::UserId,
 };
 use roam_protocol::rest::ErrorBody;
 
@@ -52,6 +57,15 @@ pub enum ApiError {
     AppNotFound(String),
     /// No such endpoint.
     NoRoute,
+    /// The endpoint exists, but not with this method.
+    MethodNotAllowed,
+    /// The body is over the REST body limit (`MAX_BODY` in the crate root).
+    PayloadTooLarge,
+    /// A request the HTTP layer refused before any handler saw it (an undecodable path or
+    /// query, …), with its status and what it said.
+    Http(StatusCode, String),
+    /// The user is in as many groups (or chat rooms) as the server allows.
+    TooManyGroups(UserId, GroupKind),
     /// Storage failed; details go to the log, not the client.
     Internal(String),
 }
@@ -178,6 +192,44 @@ impl ApiError {
                 "Service resource not found".into(),
                 None,
             ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Request method not supported for this resource".into(),
+                None,
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_entity_too_large",
+                format!("Request body is larger than {} bytes", crate::MAX_BODY),
+                None,
+            ),
+            Http(status, why) => (
+                *status,
+                if status.is_server_error() {
+                    "internal_server_error"
+                } else {
+                    "illegal_argument"
+                },
+                why.clone(),
+                None,
+            ),
+            TooManyGroups(u, kind) => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                format!(
+                    "can not join this {}, reason: user {u} has joined too many {}",
+                    match kind {
+                        GroupKind::Group => "group",
+                        GroupKind::ChatRoom => "chatroom",
+                    },
+                    match kind {
+                        GroupKind::Group => "groups",
+                        GroupKind::ChatRoom => "chatrooms",
+                    },
+                ),
+                None,
+            ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_server_error",
@@ -217,6 +269,7 @@ impl From<AccountError> for ApiError {
         match e {
             AccountError::InvalidUserId(e) => ApiError::IllegalArgument(e.to_string()),
             AccountError::InvalidPassword(e) => ApiError::IllegalArgument(e.to_string()),
+            AccountError::TooLong(e) => e.into(),
             AccountError::DuplicateUser(u) => ApiError::DuplicateUser(u.to_string()),
             AccountError::InvalidGrant => ApiError::InvalidGrant,
             AccountError::InvalidClient => ApiError::InvalidClient,
@@ -235,6 +288,8 @@ impl From<GroupError> for ApiError {
             GroupError::InvalidGroupId(e) => ApiError::IllegalArgument(e.to_string()),
             GroupError::InvalidUserId(e) => ApiError::IllegalArgument(e.to_string()),
             GroupError::InvalidSettings(why) => ApiError::IllegalArgument(why),
+            GroupError::TooLong(e) => e.into(),
+            GroupError::TooManyGroups(u, kind) => ApiError::TooManyGroups(u, kind),
             GroupError::NotFound(g) => ApiError::GroupNotFound(g.to_string()),
             GroupError::UserNotFound(u) => ApiError::UserNotFound(u.to_string()),
             GroupError::NotMember(u, g) => ApiError::NotMember(u.to_string(), g.to_string()),
@@ -257,4 +312,52 @@ impl From<RoamingError> for ApiError {
             RoamingError::Store(e) => e.into(),
         }
     }
+}
+
+impl From<TooLong> for ApiError {
+    fn from(e: TooLong) -> Self {
+        ApiError::IllegalArgument(e.to_string())
+    }
+}
+
+/// Most bytes of a refusal's text that [`json_errors`] quotes.
+const QUOTED: usize = 512;
+
+/// Makes every error the HTTP layer answers by itself (no route for the method, a path or
+/// query that does not decode, a body over the limit) an Easemob error body with the same
+/// status, as the SDK expects of every answer; errors the handlers made pass untouched.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::NoRoute,
+        StatusCode::METHOD_NOT_ALLOWED => {
+            // The methods the path does serve stay in `Allow`, as HTTP asks.
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut out = ApiError::MethodNotAllowed.into_response();
+            if let Some(allow) = allow {
+                out.headers_mut().insert(header::ALLOW, allow);
+            }
+            return out;
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => {
+            // axum's rejections are short texts; a longer body is cut, never buffered whole.
+            let body = axum::body::to_bytes(response.into_body(), QUOTED * 4)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            let why: String = text.chars().take(QUOTED).collect();
+            ApiError::Http(status, why)
+        }
+    };
+    error.into_response()
 }

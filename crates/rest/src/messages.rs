@@ -12,6 +12,7 @@ use roam_domain::{
     conversation::Target,
     device::Resource,
     group::GroupId,
+    limits,
     message::{MessageKind, NewMessage},
     service::SendError,
     user::UserId,
@@ -20,6 +21,7 @@ use roam_protocol::{
     message_json::{ChatKind, body_from_rest, content_type},
     rest::groups::Envelope,
 };
+use roam_wire::msync::body_size;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -32,6 +34,9 @@ use crate::{
 /// The resource REST messages carry as their sending "device": no real device has it, so all
 /// of the sender's devices receive the message.
 pub const REST_RESOURCE: &str = "roam_rest";
+
+/// Most distinct recipients of one admin send (Easemob: 600).
+const MAX_RECIPIENTS: usize = 600;
 
 /// Body of `POST /messages/{users|chatgroups|chatrooms}`.
 #[derive(Debug, Deserialize)]
@@ -65,14 +70,16 @@ pub async fn send(
         Some("chatrooms") => ChatKind::ChatRoom,
         _ => ChatKind::Single,
     };
-    if b.to.is_empty() || b.to.len() > 600 {
+    // Each recipient once: a repeated one must not store the message again.
+    let to = limits::distinct("to", b.to.iter(), MAX_RECIPIENTS)?;
+    if to.is_empty() {
         return Err(ApiError::IllegalArgument("to: 1 to 600 recipients".into()));
     }
     let from = UserId::parse(b.from.as_deref().unwrap_or("admin"))
         .map_err(|e| ApiError::IllegalArgument(e.to_string()))?;
     let resource = Resource::parse(REST_RESOURCE).expect("a valid resource");
     let mut results = BTreeMap::new();
-    for to in &b.to {
+    for to in to {
         let target = match chat {
             ChatKind::Single => UserId::parse(to)
                 .map(Target::User)
@@ -97,6 +104,8 @@ pub async fn send(
             b.ext.as_ref(),
         )
         .map_err(|e| ApiError::IllegalArgument(e.to_string()))?;
+        // The same limits as a device's send: one over them is refused for every recipient.
+        body_size(&body)?;
         let message = NewMessage {
             from: from.clone(),
             from_resource: resource.clone(),
@@ -110,6 +119,7 @@ pub async fn send(
         let result = match rest.roam.send_as_admin(message).await {
             Ok(stored) => stored.id.0.to_string(),
             Err(SendError::Store(e)) => return Err(e.into()),
+            Err(SendError::TooLarge(e)) => return Err(e.into()),
             Err(e) => e.to_string(),
         };
         results.insert(to.clone(), result);

@@ -52,6 +52,8 @@ impl Server {
             max_pinned: config.max_pinned,
             conversation_limit: config.conversation_limit,
             rest_messages_update_conversations: config.rest_messages_update_conversations,
+            max_groups_per_user: config.max_groups_per_user,
+            max_chatrooms_per_user: config.max_chatrooms_per_user,
             ..Policy::default()
         };
         let roam = Arc::new(Roam::new(store, hub.clone(), admin, policy));

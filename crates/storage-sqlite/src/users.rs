@@ -36,7 +36,7 @@ impl UserStore for SqliteStore {
         let id = id.clone();
         self.writer
             .write(move |c, ids| {
-                let removed = destroy_owned_groups(c, &id)?;
+                let removed = leave_groups(c, &id)?;
                 // The events go to logs of the user's groups' members (the user among them)
                 // before the user's own rows go.
                 let done = with_events(c, ids, removed, events)?;
@@ -127,25 +127,29 @@ pub(crate) fn get(c: &Connection, id: &UserId) -> rusqlite::Result<Option<User>>
         .optional()
 }
 
-/// Destroys the groups, then the chat rooms, that the user owns (each kind newest first);
-/// answers the user with them, or `None` (and does nothing) if there is no such user.
-fn destroy_owned_groups(c: &Connection, id: &UserId) -> Result<Option<RemovedUser>, StoreError> {
+/// Destroys the groups, then the chat rooms, that the user owns (each kind newest first) and
+/// takes the user out of the others; answers the user with both, or `None` (and does
+/// nothing) if there is no such user.
+fn leave_groups(c: &Connection, id: &UserId) -> Result<Option<RemovedUser>, StoreError> {
     let Some(user) = get(c, id).map_err(engine)? else {
         return Ok(None);
     };
-    let mut destroyed = Vec::new();
+    let (mut destroyed, mut left) = (Vec::new(), Vec::new());
     for kind in [GroupKind::Group, GroupKind::ChatRoom] {
         for group in groups::of_user(c, id, kind).map_err(engine)? {
-            if group.owner == *id
-                && let Some(members) = groups::delete(c, &group.id)?
-            {
-                destroyed.push((group, members));
+            if group.owner == *id {
+                if let Some(members) = groups::delete(c, &group.id)? {
+                    destroyed.push((group, members));
+                }
+            } else if !groups::remove_members(c, &group.id, vec![id.clone()])?.is_empty() {
+                left.push(group);
             }
         }
     }
     Ok(Some(RemovedUser {
         user,
         groups: destroyed,
+        left,
     }))
 }
 

@@ -32,7 +32,7 @@ mod new_message;
 
 pub use conversation_event::{conversation_event_meta, notify_payload};
 pub use group_event::group_event_meta;
-pub use new_message::{BadClientMessage, new_message};
+pub use new_message::{BadClientMessage, body_size, new_message};
 
 /// The resource in the JID of a user's own event log queue ([`Target::System`]): the user's
 /// name with this resource, which no device of the SDK uses (theirs are `webim_…`).

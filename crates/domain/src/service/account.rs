@@ -1,10 +1,15 @@
 //! Accounts and tokens: registration, login, authentication, password change, removal.
 use tokio::task::spawn_blocking;
 
-use super::{Roam, group_events::destroyed_events};
+use super::{
+    Roam,
+    group_events::{destroyed_events, group_event},
+};
 use crate::{
     auth::{Principal, Token, TokenRecord},
     fanout::KickReason,
+    group::GroupOp,
+    limits::{self, TooLong},
     now_ms,
     store::{Events, RemovedUser, StoreError},
     user::{InvalidPassword, InvalidUserId, NewUser, Password, User, UserId, entity_uuid},
@@ -17,6 +22,9 @@ pub enum AccountError {
     InvalidUserId(#[from] InvalidUserId),
     #[error(transparent)]
     InvalidPassword(#[from] InvalidPassword),
+    /// A nickname over its limit ([`crate::limits`]).
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
     #[error("user {0} exists already")]
     DuplicateUser(UserId),
     /// Unknown user or wrong password: deliberately the same answer for both.
@@ -72,6 +80,9 @@ impl Roam {
     ) -> Result<Vec<User>, AccountError> {
         let mut parsed = Vec::with_capacity(users.len());
         for (id, password, nickname) in users {
+            if let Some(n) = &nickname {
+                limits::chars("nickname", n, limits::NICKNAME_CHARS)?;
+            }
             parsed.push((UserId::parse(&id)?, Password::parse(&password)?, nickname));
         }
         let _permit = self.hashing.acquire().await;
@@ -174,7 +185,8 @@ impl Roam {
     }
 
     /// Removes a user (admin only) with the groups and chat rooms they own (their members are
-    /// told, as for a destroy), and logs their devices out.
+    /// told, as for a destroy) and their place in the others (whose members see them leave),
+    /// all in one write, and logs their devices out.
     pub async fn delete_user(
         &self,
         caller: &Principal,
@@ -193,11 +205,17 @@ impl Roam {
             let Some(removed) = removed else {
                 return Vec::new();
             };
-            removed
+            let mut events: Vec<_> = removed
                 .groups
                 .iter()
                 .flat_map(|(group, members)| destroyed_events(group, &group.owner, members))
-                .collect()
+                .collect();
+            // The groups they were only in see them leave, as if they had quit.
+            let me = &removed.user.id;
+            events.extend(removed.left.iter().map(|group| {
+                group_event(group, GroupOp::MemberLeft, me, std::slice::from_ref(me))
+            }));
+            events
         });
         let done = self.store.delete_user(&id, events).await?;
         let removed = done.value.ok_or(AccountError::UserNotFound(id.clone()))?;

@@ -27,6 +27,10 @@ pub enum SendError {
     NotMember(GroupId),
     #[error("not allowed")]
     NotAllowed,
+    /// The body is over [`crate::limits::MESSAGE_BYTES`] (`ext` included), whichever
+    /// transport it came in on.
+    #[error(transparent)]
+    TooLarge(#[from] crate::limits::TooLong),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -83,6 +87,11 @@ impl Roam {
         mut message: NewMessage,
         from_device: bool,
     ) -> Result<StoredMessage, SendError> {
+        crate::limits::bytes(
+            "message",
+            message.payload.len(),
+            crate::limits::MESSAGE_BYTES,
+        )?;
         let member_only = from_device;
         message.activity = message.kind == MessageKind::Chat
             && (from_device || self.policy.rest_messages_update_conversations);

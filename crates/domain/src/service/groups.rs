@@ -15,6 +15,7 @@ use crate::{
     group::{
         Group, GroupId, GroupKind, GroupOp, GroupSettings, InvalidGroupId, Member, NewGroup, Role,
     },
+    limits::{self, TooLong},
     store::{Events, StoreError},
     user::{InvalidUserId, UserId},
 };
@@ -28,6 +29,15 @@ pub enum GroupError {
     InvalidUserId(#[from] InvalidUserId),
     #[error("{0}")]
     InvalidSettings(String),
+    /// A name, a description or a list of users over its limit ([`crate::limits`]).
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
+    /// The user is in as many groups (or chat rooms) as the policy allows.
+    #[error("user {0} has joined too many {kinds}", kinds = match .1 {
+        GroupKind::Group => "groups",
+        GroupKind::ChatRoom => "chatrooms",
+    })]
+    TooManyGroups(UserId, GroupKind),
     #[error("group {0} does not exist")]
     NotFound(GroupId),
     #[error("user {0} doesn't exist")]
@@ -64,12 +74,53 @@ pub struct CreateGroup {
     pub settings: GroupSettings,
 }
 
+impl GroupSettings {
+    /// The name, description and custom field are within [`crate::limits`].
+    pub fn check(&self) -> Result<(), TooLong> {
+        limits::chars("groupname", &self.name, limits::GROUP_NAME_CHARS)?;
+        limits::chars(
+            "description",
+            &self.description,
+            limits::GROUP_DESCRIPTION_CHARS,
+        )?;
+        limits::chars("custom", &self.custom, limits::GROUP_CUSTOM_CHARS)
+    }
+}
+
 impl Roam {
-    fn parse_users(names: &[String]) -> Result<Vec<UserId>, GroupError> {
-        names
+    /// Parses user ids a client listed: each once, at most `max` of them.
+    fn parse_users(
+        what: &'static str,
+        names: &[String],
+        max: usize,
+    ) -> Result<Vec<UserId>, GroupError> {
+        let ids = names
             .iter()
             .map(|n| UserId::parse(n).map_err(GroupError::from))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(limits::distinct(what, ids, max)?)
+    }
+
+    /// Each of `users` not yet in `group` may join one more of its kind under the policy.
+    /// Checked before the write; concurrent joins of one user may overshoot by a few.
+    async fn room_in_groups(
+        &self,
+        users: &[UserId],
+        kind: GroupKind,
+        group: Option<&GroupId>,
+    ) -> Result<(), GroupError> {
+        let max = match kind {
+            GroupKind::Group => self.policy.max_groups_per_user,
+            GroupKind::ChatRoom => self.policy.max_chatrooms_per_user,
+        };
+        for u in users {
+            let joined = self.store.groups_of(u, kind).await?;
+            let already = group.is_some_and(|g| joined.iter().any(|j| j.id == *g));
+            if joined.len() >= max && !already {
+                return Err(GroupError::TooManyGroups(u.clone(), kind));
+            }
+        }
+        Ok(())
     }
 
     async fn existing_users(&self, users: &[UserId]) -> Result<(), GroupError> {
@@ -126,9 +177,14 @@ impl Roam {
                 "maxusers must be between 1 and 100000".into(),
             ));
         }
-        let members = Self::parse_users(&req.members)?;
+        req.settings.check()?;
+        let mut members = Self::parse_users("members", &req.members, limits::CREATE_MEMBERS)?;
+        members.retain(|m| *m != owner);
         self.existing_users(&members).await?;
         self.existing_users(std::slice::from_ref(&owner)).await?;
+        self.room_in_groups(std::slice::from_ref(&owner), req.kind, None)
+            .await?;
+        self.room_in_groups(&members, req.kind, None).await?;
         let group = self
             .store
             .create_group(NewGroup {
@@ -214,8 +270,10 @@ impl Roam {
             Some(Some(Role::Member)) if group.settings.allow_invites => {}
             _ => return Err(GroupError::Forbidden),
         }
-        let users = Self::parse_users(users)?;
+        let users = Self::parse_users("usernames", users, limits::USERS_PER_CALL)?;
         self.existing_users(&users).await?;
+        self.room_in_groups(&users, group.kind, Some(&group.id))
+            .await?;
         let actor = actor_of(caller, &group);
         let about = group.clone();
         let events: Events<Vec<UserId>> = Box::new(move |added| {
@@ -251,6 +309,8 @@ impl Roam {
         if !open {
             return Err(GroupError::Forbidden);
         }
+        self.room_in_groups(std::slice::from_ref(me), group.kind, Some(&group.id))
+            .await?;
         let (about, actor) = (group.clone(), me.clone());
         let events: Events<Vec<UserId>> = Box::new(move |added| {
             if added.is_empty() {
@@ -275,7 +335,7 @@ impl Roam {
     ) -> Result<Vec<UserId>, GroupError> {
         let group = self.existing_group(id).await?;
         self.manage(caller, &group).await?;
-        let users = Self::parse_users(users)?;
+        let users = Self::parse_users("usernames", users, limits::USERS_PER_CALL)?;
         if users.contains(&group.owner) {
             return Err(GroupError::OwnerStays);
         }

@@ -34,6 +34,11 @@ pub struct Policy {
     /// Most conversations a user's list keeps (0: no limit). When a message takes a list over
     /// it, the least active unpinned conversations leave the list (their history stays).
     pub conversation_limit: usize,
+    /// Most groups one user may be in (owned ones included); joining, being added or
+    /// creating one more is refused. Bounds what one user's lists and deletion cost.
+    pub max_groups_per_user: usize,
+    /// Most chat rooms one user may be in at once, likewise.
+    pub max_chatrooms_per_user: usize,
 }
 
 impl Default for Policy {
@@ -45,6 +50,8 @@ impl Default for Policy {
             max_pinned: 50,
             rest_messages_update_conversations: false,
             conversation_limit: 0,
+            max_groups_per_user: 600,
+            max_chatrooms_per_user: 100,
         }
     }
 }

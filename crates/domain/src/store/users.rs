@@ -15,6 +15,9 @@ pub struct RemovedUser {
     pub user: User,
     /// Groups first, then chat rooms; each kind newest first.
     pub groups: Vec<(Group, Vec<UserId>)>,
+    /// The groups and chat rooms they were a member of (not the owner) and have left, in the
+    /// same order, as they were before.
+    pub left: Vec<Group>,
 }
 
 /// Users, their tokens, and small persistent settings of the server.
@@ -23,11 +26,13 @@ pub trait UserStore: Send + Sync + 'static {
     /// Creates all users or none; [`StoreError::DuplicateUser`] names the first that exists.
     async fn insert_users(&self, users: Vec<NewUser>) -> Result<Vec<User>, StoreError>;
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
-    /// Removes the user, their tokens, devices and conversation positions, and destroys the
-    /// groups and chat rooms they own (as [`super::GroupStore::delete_group`] would); their
-    /// messages stay in their peers' conversations. Answers what was removed (`None`: no such
-    /// user, and nothing is done). The events (told to the destroyed groups' members) are
-    /// appended after the groups are gone and before the user is.
+    /// Removes the user, their tokens, devices and conversation positions, destroys the
+    /// groups and chat rooms they own (as [`super::GroupStore::delete_group`] would) and takes
+    /// them out of the others (as [`super::GroupStore::remove_members`] would), all in one
+    /// write: a user registered again under the id belongs to none of them. Their messages
+    /// stay in their peers' conversations. Answers what was removed (`None`: no such user, and
+    /// nothing is done). The events (told to the destroyed groups' members and to the groups
+    /// left) are appended after the groups are gone and before the user is.
     async fn delete_user(
         &self,
         id: &UserId,

@@ -9,7 +9,6 @@ use roam_protocol::{
 use roam_wire::msync::{BadClientMessage, new_message};
 
 use super::{Session, reject};
-use crate::MAX_TEXT;
 
 impl Session {
     /// Stores the message in `meta` and answers with its ack (meta id, server id, server
@@ -17,7 +16,7 @@ impl Session {
     pub(super) async fn send(&self, meta: Meta) -> Vec<u8> {
         let meta_id = meta.id.unwrap_or(0);
         let reject = |code: ErrorCode, reason: &str| reject(meta_id, code, reason);
-        let message = match new_message(&self.online().device, &meta, MAX_TEXT) {
+        let message = match new_message(&self.online().device, &meta) {
             Ok(m) => m,
             Err(BadClientMessage::UndecodableBody) => {
                 return reject(ErrorCode::PbParserError, "undecodable message body");
@@ -46,6 +45,9 @@ impl Session {
             Err(SendError::GroupNotFound(_)) => reject(ErrorCode::Fail, "group not found"),
             Err(SendError::NotMember(_)) => reject(ErrorCode::Fail, "not in group or chatroom"),
             Err(SendError::NotAllowed) => reject(ErrorCode::PermissionDenied, "not allowed"),
+            Err(SendError::TooLarge(_)) => {
+                reject(ErrorCode::PermissionDenied, "Sorry, data is too large")
+            }
             Err(SendError::Store(e)) => {
                 tracing::error!(error = %e, "send failed on storage");
                 reject(ErrorCode::Fail, "Sorry, internal server error")

@@ -8,6 +8,7 @@ use axum::{
 };
 use roam_domain::{
     group::{GroupKind, GroupSettings},
+    limits,
     service::CreateGroup,
 };
 use roam_protocol::rest::groups::{
@@ -94,15 +95,22 @@ pub async fn create(
 
 /// # `GET /{org}/{app}/chatgroups/{ids}` and `GET /{org}/{app}/chatrooms/{ids}`
 ///
-/// Details of one group or several (comma-separated), with their members.
+/// Details of one group or several (comma-separated; each once, at most 100), with their
+/// members.
 pub async fn info(
     State(rest): State<Arc<Rest>>,
     Caller(caller): Caller,
     uri: OriginalUri,
     Path((_, _, ids)): Path<(String, String, String)>,
 ) -> Result<Json<Envelope<Vec<GroupDetails>>>, ApiError> {
+    // Each id once, at most 100 of them: repeating an id must not repeat the work.
+    let ids = limits::distinct(
+        "group ids",
+        ids.split(',').filter(|s| !s.is_empty()),
+        limits::IDS_PER_QUERY,
+    )?;
     let mut out = Vec::new();
-    for id in ids.split(',').filter(|s| !s.is_empty()) {
+    for id in ids {
         let group = rest.roam.group_info(&caller, id).await?;
         let members = rest
             .roam

@@ -59,6 +59,11 @@ pub struct Config {
     /// Whether messages sent over the REST admin API (`/messages/…`) update conversations
     /// (list them, become their lastMessage, count as unread). Off by default, as in Easemob.
     pub rest_messages_update_conversations: bool,
+    /// Most groups one user may be in, owned ones included (Easemob's default plan: 600).
+    /// Creating, joining or being added to one more gets a 403; bounds what one user costs.
+    pub max_groups_per_user: usize,
+    /// Most chat rooms one user may be in at once, likewise.
+    pub max_chatrooms_per_user: usize,
     /// Log lines as `text` (for people; colours only when stderr is a terminal) or `json`
     /// (one object per line, for log collectors). `RUST_LOG` filters them (default `info`).
     pub log_format: LogFormat,
@@ -108,6 +113,8 @@ impl Default for Config {
             max_pinned: 50,
             conversation_limit: 0,
             rest_messages_update_conversations: false,
+            max_groups_per_user: 600,
+            max_chatrooms_per_user: 100,
             log_format: LogFormat::Text,
             http_header_timeout_secs: 10,
             http_request_timeout_secs: 30,

@@ -9,13 +9,16 @@ mod client;
 mod groups;
 mod http_limits;
 mod ids;
+mod limits;
 mod messaging;
 mod process;
 mod pull_keys;
 mod rest;
+mod rest_errors;
 mod roaming;
 mod sdk;
 mod sockjs;
+mod user_deletion;
 
 use std::{net::SocketAddr, path::Path};
 

@@ -15,7 +15,7 @@ use crate::{
 
 mod changes;
 
-pub(crate) use changes::delete;
+pub(crate) use changes::{delete, remove_members};
 
 #[async_trait]
 impl GroupStore for SqliteStore {

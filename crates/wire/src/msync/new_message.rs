@@ -5,6 +5,7 @@ use roam_domain::{
     conversation::Target,
     device::Device,
     group::GroupId,
+    limits::{self, TooLong},
     message::{MessageKind, NewMessage},
     user::UserId,
 };
@@ -30,9 +31,9 @@ pub enum BadClientMessage {
     /// The recipient is a user JID whose name is no legal user id.
     #[error("user id {0:?} is not legal")]
     BadUserId(String),
-    /// The text contents add up to more than the limit.
-    #[error("{0} bytes of text, more than allowed")]
-    TooLarge(usize),
+    /// The text contents, or the whole body, are over [`limits::message`].
+    #[error(transparent)]
+    TooLarge(#[from] TooLong),
 }
 
 /// The message `from` sends in `meta` (namespace CHAT): its body type gives the kind (a chat
@@ -41,13 +42,9 @@ pub enum BadClientMessage {
 /// the logged-in sender and the parsed recipient (whatever the body claims). The meta id is
 /// the device's own id for the message, so a resend after a lost ack is stored once.
 ///
-/// Checked in this order: the body decodes, its type is served, the recipient parses, its text
-/// contents are at most `max_text` bytes.
-pub fn new_message(
-    from: &Device,
-    meta: &Meta,
-    max_text: usize,
-) -> Result<NewMessage, BadClientMessage> {
+/// Checked in this order: the body decodes, its type is served, the recipient parses, its size
+/// is within [`limits::message`] ([`body_size`]).
+pub fn new_message(from: &Device, meta: &Meta) -> Result<NewMessage, BadClientMessage> {
     let mut body = meta
         .payload
         .as_ref()
@@ -76,14 +73,7 @@ pub fn new_message(
             .map(Target::User)
             .map_err(|_| BadClientMessage::BadUserId(to_name))?,
     };
-    let text: usize = body
-        .contents
-        .iter()
-        .map(|c| c.text.as_deref().map_or(0, str::len))
-        .sum();
-    if text > max_text {
-        return Err(BadClientMessage::TooLarge(text));
-    }
+    body_size(&body)?;
     body.from = Some(Jid {
         name: Some(from.user.as_str().to_owned()),
         ..Default::default()
@@ -102,4 +92,16 @@ pub fn new_message(
         activity: false,
         client_id: meta.id.filter(|id| *id != 0),
     })
+}
+
+/// A message body is within [`limits::message`]: its text contents together, and the whole
+/// body as encoded (`ext` included). Every transport's sends pass here (msync through
+/// [`new_message`], the REST admin send directly).
+pub fn body_size(body: &MessageBody) -> Result<(), TooLong> {
+    let text: usize = body
+        .contents
+        .iter()
+        .map(|c| c.text.as_deref().map_or(0, str::len))
+        .sum();
+    limits::message(text, body.encoded_len())
 }

@@ -3,6 +3,7 @@ use prost::Message as _;
 use roam_domain::{
     device::Device,
     group::{GroupEvent, GroupKind, GroupOp},
+    limits::TooLong,
     roaming::{ConversationEvent, ConversationOp, Mark},
 };
 use roam_protocol::pb::{
@@ -272,7 +273,7 @@ fn client_meta(ty: message_body::Type, to: Jid, text: &str) -> Meta {
 #[test]
 fn client_messages_become_new_messages_from_who_logged_in() {
     let meta = client_meta(message_body::Type::Chat, jid::user(APP, "Bob", None), "hi");
-    let m = new_message(&device(), &meta, 10).unwrap();
+    let m = new_message(&device(), &meta).unwrap();
     assert_eq!(
         (m.from, m.to.clone()),
         (user("alice"), Target::User(user("bob")))
@@ -292,7 +293,7 @@ fn client_messages_become_new_messages_from_who_logged_in() {
         "",
     );
     assert_eq!(
-        new_message(&device(), &meta, 10).unwrap().to,
+        new_message(&device(), &meta).unwrap().to,
         Target::Group(group("12"))
     );
     let meta = client_meta(
@@ -301,7 +302,7 @@ fn client_messages_become_new_messages_from_who_logged_in() {
         "",
     );
     assert_eq!(
-        new_message(&device(), &meta, 10).unwrap().kind,
+        new_message(&device(), &meta).unwrap().kind,
         MessageKind::ChannelAck
     );
 }
@@ -323,8 +324,17 @@ fn bad_client_messages_say_why() {
             BadClientMessage::BadUserId(String::new()),
         ),
         (
-            client_meta(message_body::Type::Chat, to_bob(), "eleven byte"),
-            BadClientMessage::TooLarge(11),
+            client_meta(
+                message_body::Type::Chat,
+                to_bob(),
+                &"x".repeat(5 * 1024 + 1),
+            ),
+            BadClientMessage::TooLarge(TooLong {
+                what: "message text",
+                max: 5 * 1024,
+                got: 5 * 1024 + 1,
+                unit: "bytes",
+            }),
         ),
         (
             Meta {
@@ -335,6 +345,31 @@ fn bad_client_messages_say_why() {
         ),
     ];
     for (meta, why) in cases {
-        assert_eq!(new_message(&device(), &meta, 10).unwrap_err(), why);
+        assert_eq!(new_message(&device(), &meta).unwrap_err(), why);
     }
+}
+
+#[test]
+fn a_body_over_16_kib_is_refused_whatever_part_makes_it() {
+    let with_ext = |n: usize| {
+        let meta = client_meta(message_body::Type::Chat, jid::user(APP, "bob", None), "hi");
+        let mut body = MessageBody::decode(meta.payload.clone().unwrap()).unwrap();
+        body.ext.push(roam_protocol::pb::KeyValue {
+            key: Some("k".into()),
+            r#type: Some(7),
+            value: Some(roam_protocol::pb::key_value::Value::StringValue(
+                "x".repeat(n),
+            )),
+        });
+        Meta {
+            payload: Some(Bytes::from(body.encode_to_vec())),
+            ..meta
+        }
+    };
+    assert!(new_message(&device(), &with_ext(10_000)).is_ok());
+    let err = new_message(&device(), &with_ext(60_000)).unwrap_err();
+    assert!(
+        matches!(&err, BadClientMessage::TooLarge(t) if t.what == "message"),
+        "{err:?}"
+    );
 }
