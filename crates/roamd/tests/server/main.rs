@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod groups;
 mod messaging;
+mod overload;
 mod pull_keys;
 mod rest;
 mod roaming;
