@@ -11,15 +11,18 @@
 //! nothing for that long) is told to close; a device that does not read at all is closed by
 //! the socket loop's write timeout. A kick is kept apart and is never dropped.
 //!
-//! The hub also keeps, per online user, the user's send rate limiter ([`SendRate`]): it lives
-//! as long as one of the user's sessions does, so memory stays bounded by the users online.
+//! The hub also keeps, per online user, the user's send rate limiter ([`SendRate`]). It lives
+//! while one of the user's sessions does, and for the time the limiter takes to refill after
+//! the last one leaves (so reconnecting does not reset it); memory stays bounded by the users
+//! online or gone within that time.
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeSet, HashMap, VecDeque},
     num::NonZeroU32,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
+    time::{Duration, Instant},
 };
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -44,6 +47,14 @@ pub struct SendRate {
 }
 
 impl SendRate {
+    /// How long an exhausted limiter takes to refill its whole burst.
+    fn refill(self) -> Duration {
+        if self.per_second == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(f64::from(self.burst) / f64::from(self.per_second))
+    }
+
     /// A limiter for this rate, or None when the rate is disabled (zero).
     pub fn limiter(self) -> Option<Arc<DefaultDirectRateLimiter>> {
         let per_second = NonZeroU32::new(self.per_second)?;
@@ -147,12 +158,36 @@ struct UserSessions {
     rate: Option<Arc<DefaultDirectRateLimiter>>,
 }
 
+#[derive(Default)]
+struct Registry {
+    users: HashMap<UserId, UserSessions>,
+    /// Users whose last session left, and when: their entry (and rate limiter) is removed
+    /// once the limiter has had time to refill, if they have not come back.
+    departed: VecDeque<(Instant, UserId)>,
+}
+
+impl Registry {
+    /// Forgets the users who left longer than `keep` ago and have no session now.
+    fn prune(&mut self, keep: Duration) {
+        while let Some((left, _)) = self.departed.front() {
+            if left.elapsed() < keep {
+                break;
+            }
+            if let Some((_, user)) = self.departed.pop_front()
+                && self.users.get(&user).is_some_and(|u| u.entries.is_empty())
+            {
+                self.users.remove(&user);
+            }
+        }
+    }
+}
+
 /// The online-session registry.
 pub struct Hub {
     app_key: String,
     next_id: AtomicU64,
     user_rate: Mutex<SendRate>,
-    sessions: Mutex<HashMap<UserId, UserSessions>>,
+    sessions: Mutex<Registry>,
 }
 
 /// The login would exceed the user's device limit.
@@ -172,13 +207,21 @@ pub struct Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let mut sessions = self.hub.lock();
-        if let Some(user) = sessions.get_mut(&self.user) {
+        let keep = self.hub.rate().refill();
+        let mut registry = self.hub.lock();
+        if let Some(user) = registry.users.get_mut(&self.user) {
             user.entries.retain(|e| e.id != self.id);
             if user.entries.is_empty() {
-                sessions.remove(&self.user);
+                if user.rate.is_some() {
+                    registry
+                        .departed
+                        .push_back((Instant::now(), self.user.clone()));
+                } else {
+                    registry.users.remove(&self.user);
+                }
             }
         }
+        registry.prune(keep);
     }
 }
 
@@ -192,7 +235,7 @@ impl Hub {
                 per_second: 0,
                 burst: 0,
             }),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Registry::default()),
         })
     }
 
@@ -206,8 +249,12 @@ impl Hub {
         &self.app_key
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, UserSessions>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rate(&self) -> SendRate {
+        *self.user_rate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers a session of `user` on device `resource`. A session already registered for
@@ -220,9 +267,11 @@ impl Hub {
     ) -> Result<Registration, TooManyDevices> {
         let mailbox = Arc::new(Mailbox::default());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let rate = *self.user_rate.lock().unwrap_or_else(|e| e.into_inner());
-        let mut sessions = self.lock();
-        let user_sessions = sessions
+        let rate = self.rate();
+        let mut registry = self.lock();
+        registry.prune(rate.refill());
+        let user_sessions = registry
+            .users
             .entry(user.clone())
             .or_insert_with(|| UserSessions {
                 entries: Vec::new(),
@@ -230,9 +279,6 @@ impl Hub {
             });
         user_sessions.entries.retain(|e| e.resource != *resource);
         if user_sessions.entries.len() >= max_devices {
-            if user_sessions.entries.is_empty() {
-                sessions.remove(user);
-            }
             return Err(TooManyDevices);
         }
         user_sessions.entries.push(Entry {
@@ -251,14 +297,14 @@ impl Hub {
 
     /// How many sessions `user` has online.
     pub fn online(&self, user: &UserId) -> usize {
-        self.lock().get(user).map_or(0, |u| u.entries.len())
+        self.lock().users.get(user).map_or(0, |u| u.entries.len())
     }
 }
 
 impl Fanout for Hub {
     fn notify(&self, user: &UserId, target: &Target, except: Option<&Resource>) {
-        let sessions = self.lock();
-        let Some(list) = sessions.get(user) else {
+        let registry = self.lock();
+        let Some(list) = registry.users.get(user) else {
             return;
         };
         for e in &list.entries {
@@ -269,7 +315,7 @@ impl Fanout for Hub {
     }
 
     fn kick(&self, user: &UserId, reason: KickReason) {
-        if let Some(list) = self.lock().get(user) {
+        if let Some(list) = self.lock().users.get(user) {
             for e in &list.entries {
                 e.mailbox.kick(reason);
             }

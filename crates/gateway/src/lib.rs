@@ -56,6 +56,9 @@ pub const PULL_BATCH_BYTES: usize = 256 * 1024;
 /// frame is at most [`MAX_FRAME`]); a stored message over it cannot be delivered over msync
 /// and is skipped in pulls with a warning (it stays in the REST history).
 pub const MAX_META: usize = 512 * 1024;
+// A device's own message (a client frame, re-encoded with the server's JIDs) always fits a
+// page alone.
+const _: () = assert!(2 * MAX_FRAME <= MAX_META && MAX_META <= PULL_BATCH_BYTES * 2);
 
 /// Gateway settings.
 #[derive(Debug, Clone)]

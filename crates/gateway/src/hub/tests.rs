@@ -123,6 +123,34 @@ fn the_users_devices_share_one_send_limiter_while_online() {
         "the burst of 2 is shared by both devices"
     );
     drop((a1, a2));
-    // Nobody online: nothing kept for alice.
-    assert!(hub.lock().is_empty());
+    // Logging in again does not reset the allowance: the limiter outlives the sessions
+    // while it refills (2 s here).
+    let again = hub.register(&alice, &r1, 10).unwrap();
+    assert!(again.user_rate.as_ref().unwrap().check().is_err());
+}
+
+#[test]
+fn a_departed_users_limiter_is_forgotten_once_refilled() {
+    let hub = Hub::new("org#app");
+    hub.limit_user_sends(SendRate {
+        per_second: 1000,
+        burst: 2,
+    });
+    let (alice, r1) = ids("alice", "r1");
+    let (bob, _) = ids("bob", "r1");
+    drop(hub.register(&alice, &r1, 10).unwrap());
+    assert_eq!(hub.lock().users.len(), 1, "kept while it refills");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let _b = hub.register(&bob, &r1, 10).unwrap();
+    let registry = hub.lock();
+    assert_eq!(registry.users.len(), 1, "alice is forgotten, bob is online");
+    assert!(registry.departed.is_empty());
+}
+
+#[test]
+fn without_a_user_rate_nothing_is_kept_for_a_departed_user() {
+    let hub = Hub::new("org#app");
+    let (alice, r1) = ids("alice", "r1");
+    drop(hub.register(&alice, &r1, 10).unwrap());
+    assert!(hub.lock().users.is_empty());
 }
