@@ -75,6 +75,16 @@ pub trait Framing: Send + 'static {
     fn farewell(&self, why: Farewell) -> Vec<Message>;
 }
 
+/// The bytes of a message's payload (for logs and size checks).
+pub fn size(message: &Message) -> usize {
+    match message {
+        Message::Binary(b) => b.len(),
+        Message::Text(t) => t.len(),
+        Message::Ping(p) | Message::Pong(p) => p.len(),
+        Message::Close(_) => 0,
+    }
+}
+
 /// `/websocket`: one binary message per msync frame; a text message is a breach.
 pub struct Binary;
 

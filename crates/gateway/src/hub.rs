@@ -1,48 +1,193 @@
-//! The registry of online sessions: user → devices → a queue of pushes to each session.
+//! The registry of online sessions: user → devices → a mailbox of pushes for each session.
 //!
 //! One std mutex guards the map; it is held only to look up or edit entries, never across an
-//! await, so contention is short. Pushes go into each session's bounded queue with `try_send`:
-//! a session too slow to drain it is dropped from the registry, which closes its queue and so
-//! the connection (it will find everything again at its next login).
+//! await, so contention is short.
+//!
+//! A notice only says "this queue has news, pull it", so a session's notices are coalesced:
+//! its [`Mailbox`] holds the set of queues with news, not one entry per message. A burst of
+//! messages (a sender's 1,000 messages a second, echoed to its own other devices) therefore
+//! costs each reader one pending notice per conversation, never a queue that overflows. Only a
+//! session with more than [`MAX_PENDING_NOTICES`] distinct queues waiting (it has written
+//! nothing for that long) is told to close; a device that does not read at all is closed by
+//! the socket loop's write timeout. A kick is kept apart and is never dropped.
+//!
+//! The hub also keeps, per online user, the user's send rate limiter ([`SendRate`]). It lives
+//! while one of the user's sessions does, and for the time the limiter takes to refill after
+//! the last one leaves (so reconnecting does not reset it); memory stays bounded by the users
+//! online or gone within that time.
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap, VecDeque},
+    num::NonZeroU32,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
+    time::{Duration, Instant},
 };
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use roam_domain::{
     conversation::Target,
     device::Resource,
     fanout::{Fanout, KickReason},
     user::UserId,
 };
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
-/// Pushes queued per session.
-const SESSION_QUEUE: usize = 1024;
+/// Most distinct queues with news one session may have waiting to be written; one more means
+/// the session has not written for a long time, and it is closed (it finds everything again
+/// at its next login). Bounds a session's mailbox to a few tens of KiB.
+pub const MAX_PENDING_NOTICES: usize = 1024;
 
-/// Something the server pushes to a session without being asked.
+/// A send rate: `per_second` sustained, up to `burst` at once. Zero in either disables it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendRate {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl SendRate {
+    /// How long an exhausted limiter takes to refill its whole burst.
+    fn refill(self) -> Duration {
+        if self.per_second == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(f64::from(self.burst) / f64::from(self.per_second))
+    }
+
+    /// A limiter for this rate, or None when the rate is disabled (zero).
+    pub fn limiter(self) -> Option<Arc<DefaultDirectRateLimiter>> {
+        let per_second = NonZeroU32::new(self.per_second)?;
+        let burst = NonZeroU32::new(self.burst)?;
+        Some(Arc::new(RateLimiter::direct(
+            Quota::per_second(per_second).allow_burst(burst),
+        )))
+    }
+}
+
+/// What the server has for a session, taken from its [`Mailbox`] at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Push {
-    /// The queue of the conversation with this target has news.
-    Notice(Target),
-    /// Close the session.
+    /// These queues have news (each once, whatever the number of messages).
+    Notices(Vec<Target>),
+    /// Close the session after telling the device why.
     Kick(KickReason),
+    /// Too many queues waited unwritten: the session is too slow and closes.
+    Overflow,
+}
+
+#[derive(Default)]
+struct Pending {
+    notices: BTreeSet<Target>,
+    kick: Option<KickReason>,
+    overflow: bool,
+}
+
+/// One session's pushes: filled by the hub, emptied by the session's socket loop.
+#[derive(Default)]
+pub struct Mailbox {
+    pending: Mutex<Pending>,
+    ready: Notify,
+}
+
+impl Mailbox {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a notice; false if the session has too many waiting (it is marked to close).
+    fn notice(&self, target: &Target) -> bool {
+        let mut p = self.lock();
+        if p.notices.contains(target) {
+            return true;
+        }
+        let fits = p.notices.len() < MAX_PENDING_NOTICES;
+        if fits {
+            p.notices.insert(target.clone());
+        } else {
+            p.overflow = true;
+        }
+        drop(p);
+        self.ready.notify_one();
+        fits
+    }
+
+    fn kick(&self, reason: KickReason) {
+        self.lock().kick = Some(reason);
+        self.ready.notify_one();
+    }
+
+    /// Everything waiting, if anything: a kick first, then an overflow, then the notices.
+    pub fn take(&self) -> Option<Push> {
+        let mut p = self.lock();
+        if let Some(reason) = p.kick.take() {
+            return Some(Push::Kick(reason));
+        }
+        if p.overflow {
+            return Some(Push::Overflow);
+        }
+        if p.notices.is_empty() {
+            return None;
+        }
+        Some(Push::Notices(
+            std::mem::take(&mut p.notices).into_iter().collect(),
+        ))
+    }
+
+    /// Waits for the next push.
+    pub async fn next(&self) -> Push {
+        loop {
+            if let Some(push) = self.take() {
+                return push;
+            }
+            // `notify_one` stores a permit when nobody waits, so a post between `take` and
+            // here is not missed.
+            self.ready.notified().await;
+        }
+    }
 }
 
 struct Entry {
     id: u64,
     resource: Resource,
-    tx: mpsc::Sender<Push>,
+    mailbox: Arc<Mailbox>,
+}
+
+struct UserSessions {
+    entries: Vec<Entry>,
+    rate: Option<Arc<DefaultDirectRateLimiter>>,
+}
+
+#[derive(Default)]
+struct Registry {
+    users: HashMap<UserId, UserSessions>,
+    /// Users whose last session left, and when: their entry (and rate limiter) is removed
+    /// once the limiter has had time to refill, if they have not come back.
+    departed: VecDeque<(Instant, UserId)>,
+}
+
+impl Registry {
+    /// Forgets the users who left longer than `keep` ago and have no session now.
+    fn prune(&mut self, keep: Duration) {
+        while let Some((left, _)) = self.departed.front() {
+            if left.elapsed() < keep {
+                break;
+            }
+            if let Some((_, user)) = self.departed.pop_front()
+                && self.users.get(&user).is_some_and(|u| u.entries.is_empty())
+            {
+                self.users.remove(&user);
+            }
+        }
+    }
 }
 
 /// The online-session registry.
 pub struct Hub {
     app_key: String,
     next_id: AtomicU64,
-    sessions: Mutex<HashMap<UserId, Vec<Entry>>>,
+    user_rate: Mutex<SendRate>,
+    sessions: Mutex<Registry>,
 }
 
 /// The login would exceed the user's device limit.
@@ -55,36 +200,61 @@ pub struct Registration {
     user: UserId,
     id: u64,
     /// Pushes for this session.
-    pub pushes: mpsc::Receiver<Push>,
+    pub mailbox: Arc<Mailbox>,
+    /// The send rate limiter the user's sessions share (None: unlimited).
+    pub user_rate: Option<Arc<DefaultDirectRateLimiter>>,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        let mut sessions = self.hub.lock();
-        if let Some(list) = sessions.get_mut(&self.user) {
-            list.retain(|e| e.id != self.id);
-            if list.is_empty() {
-                sessions.remove(&self.user);
+        let keep = self.hub.rate().refill();
+        let mut registry = self.hub.lock();
+        if let Some(user) = registry.users.get_mut(&self.user) {
+            user.entries.retain(|e| e.id != self.id);
+            if user.entries.is_empty() {
+                if user.rate.is_some() {
+                    registry
+                        .departed
+                        .push_back((Instant::now(), self.user.clone()));
+                } else {
+                    registry.users.remove(&self.user);
+                }
             }
         }
+        registry.prune(keep);
     }
 }
 
 impl Hub {
+    /// A hub whose users may each send without limit (see [`Hub::limit_user_sends`]).
     pub fn new(app_key: &str) -> Arc<Hub> {
         Arc::new(Hub {
             app_key: app_key.to_owned(),
             next_id: AtomicU64::new(1),
-            sessions: Mutex::new(HashMap::new()),
+            user_rate: Mutex::new(SendRate {
+                per_second: 0,
+                burst: 0,
+            }),
+            sessions: Mutex::new(Registry::default()),
         })
+    }
+
+    /// The rate at which each user (all their devices together) may send over msync; applies
+    /// to users who come online after the call.
+    pub fn limit_user_sends(&self, rate: SendRate) {
+        *self.user_rate.lock().unwrap_or_else(|e| e.into_inner()) = rate;
     }
 
     pub fn app_key(&self) -> &str {
         &self.app_key
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Vec<Entry>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rate(&self) -> SendRate {
+        *self.user_rate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers a session of `user` on device `resource`. A session already registered for
@@ -95,99 +265,63 @@ impl Hub {
         resource: &Resource,
         max_devices: usize,
     ) -> Result<Registration, TooManyDevices> {
-        let (tx, pushes) = mpsc::channel(SESSION_QUEUE);
+        let mailbox = Arc::new(Mailbox::default());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut sessions = self.lock();
-        let list = sessions.entry(user.clone()).or_default();
-        list.retain(|e| e.resource != *resource);
-        if list.len() >= max_devices {
+        let rate = self.rate();
+        let mut registry = self.lock();
+        registry.prune(rate.refill());
+        let user_sessions = registry
+            .users
+            .entry(user.clone())
+            .or_insert_with(|| UserSessions {
+                entries: Vec::new(),
+                rate: rate.limiter(),
+            });
+        user_sessions.entries.retain(|e| e.resource != *resource);
+        if user_sessions.entries.len() >= max_devices {
             return Err(TooManyDevices);
         }
-        list.push(Entry {
+        user_sessions.entries.push(Entry {
             id,
             resource: resource.clone(),
-            tx,
+            mailbox: mailbox.clone(),
         });
         Ok(Registration {
             hub: self.clone(),
             user: user.clone(),
             id,
-            pushes,
+            mailbox,
+            user_rate: user_sessions.rate.clone(),
         })
     }
 
     /// How many sessions `user` has online.
     pub fn online(&self, user: &UserId) -> usize {
-        self.lock().get(user).map_or(0, Vec::len)
-    }
-
-    fn push(&self, user: &UserId, except: Option<&Resource>, push: Push) {
-        let mut sessions = self.lock();
-        let Some(list) = sessions.get_mut(user) else {
-            return;
-        };
-        list.retain(|e| {
-            if Some(&e.resource) == except {
-                return true;
-            }
-            match e.tx.try_send(push.clone()) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    tracing::warn!(%user, resource = %e.resource, "session too slow; disconnecting it");
-                    false
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            }
-        });
-        if list.is_empty() {
-            sessions.remove(user);
-        }
+        self.lock().users.get(user).map_or(0, |u| u.entries.len())
     }
 }
 
 impl Fanout for Hub {
     fn notify(&self, user: &UserId, target: &Target, except: Option<&Resource>) {
-        self.push(user, except, Push::Notice(target.clone()));
+        let registry = self.lock();
+        let Some(list) = registry.users.get(user) else {
+            return;
+        };
+        for e in &list.entries {
+            if Some(&e.resource) != except && !e.mailbox.notice(target) {
+                tracing::warn!(%user, resource = %e.resource, "session too slow: too many queues with news unwritten; closing it");
+            }
+        }
     }
 
     fn kick(&self, user: &UserId, reason: KickReason) {
-        self.push(user, None, Push::Kick(reason));
+        if let Some(list) = self.lock().users.get(user) {
+            for e in &list.entries {
+                e.mailbox.kick(reason);
+            }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ids(u: &str, r: &str) -> (UserId, Resource) {
-        (UserId::parse(u).unwrap(), Resource::parse(r).unwrap())
-    }
-
-    #[test]
-    fn device_limit_counts_other_devices_only() {
-        let hub = Hub::new("org#app");
-        let (alice, r1) = ids("alice", "r1");
-        let (_, r2) = ids("alice", "r2");
-        let _a = hub.register(&alice, &r1, 1).unwrap();
-        assert!(hub.register(&alice, &r2, 1).is_err());
-        // The same device logging in again replaces its old session.
-        let _b = hub.register(&alice, &r1, 1).unwrap();
-        assert_eq!(hub.online(&alice), 1);
-    }
-
-    #[test]
-    fn notify_skips_the_excepted_device_and_drop_unregisters() {
-        let hub = Hub::new("org#app");
-        let (alice, r1) = ids("alice", "r1");
-        let (bob, r2) = ids("bob", "r2");
-        let mut a1 = hub.register(&alice, &r1, 10).unwrap();
-        let mut a2 = hub.register(&alice, &r2, 10).unwrap();
-        let bob = Target::User(bob);
-        hub.notify(&alice, &bob, Some(&r1));
-        assert_eq!(a2.pushes.try_recv(), Ok(Push::Notice(bob.clone())));
-        assert!(a1.pushes.try_recv().is_err());
-        drop(a1);
-        drop(a2);
-        assert_eq!(hub.online(&alice), 0);
-    }
-}
+mod tests;

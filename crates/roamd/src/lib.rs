@@ -9,7 +9,7 @@ use roam_domain::{
     store::Store,
     user::entity_uuid,
 };
-use roam_gateway::{Gateway, Hub, Limits};
+use roam_gateway::{Gateway, Hub, Limits, SendRate};
 use roam_rest::Rest;
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tokio::{net::TcpListener, sync::watch};
@@ -66,6 +66,15 @@ impl Server {
                 max_connections: config.max_connections,
                 login_timeout: Duration::from_secs(config.login_timeout_secs),
                 idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+                write_timeout: Duration::from_secs(config.write_timeout_secs),
+                send_rate_per_connection: SendRate {
+                    per_second: config.send_rate_per_connection,
+                    burst: config.send_burst,
+                },
+                send_rate_per_user: SendRate {
+                    per_second: config.send_rate_per_user,
+                    burst: config.send_burst,
+                },
             },
             stopped,
         );

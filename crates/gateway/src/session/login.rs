@@ -75,6 +75,8 @@ impl Session {
         self.online = Some(Online {
             device,
             registration,
+            token_expires_ms: expires,
+            send_rate: self.gw.limits.send_rate_per_connection.limiter(),
         });
         (
             vec![msync::provision_reply(

@@ -16,6 +16,7 @@
 //! files only call it.
 use std::sync::Arc;
 
+use governor::DefaultDirectRateLimiter;
 use roam_domain::{device::Device, user::UserId};
 use roam_protocol::{
     msync::{self, ClientFrame},
@@ -44,6 +45,10 @@ pub enum Next {
 struct Online {
     device: Device,
     registration: Registration,
+    /// When the token the device logged in with expires (epoch ms): the session ends then.
+    token_expires_ms: u64,
+    /// This connection's send rate limiter (None: unlimited).
+    send_rate: Option<Arc<DefaultDirectRateLimiter>>,
 }
 
 /// One connection's state: before login `online` is `None`, and only PROVISION (or LOGOUT)
@@ -97,7 +102,11 @@ impl Session {
             };
         };
         let meta_id = meta.id.unwrap_or(0);
-        match NameSpace::try_from(meta.ns.unwrap_or(0)) {
+        let ns = NameSpace::try_from(meta.ns.unwrap_or(0));
+        if matches!(ns, Ok(NameSpace::Chat | NameSpace::Muc)) && !self.may_send() {
+            return vec![reject(meta_id, ErrorCode::PermissionDenied, TRAFFIC_LIMIT)];
+        }
+        match ns {
             Ok(NameSpace::Chat) => vec![self.send(meta).await],
             // Client statistics: nothing to answer (the SDK expects no reply).
             Ok(NameSpace::Statistic) => vec![],
@@ -108,6 +117,23 @@ impl Session {
                 "unsupported namespace",
             )],
         }
+    }
+
+    /// Whether one more message may go out now, under this connection's rate and then its
+    /// user's (all their devices together). A refused send costs nothing from the user's rate.
+    fn may_send(&self) -> bool {
+        let online = self.online();
+        let allowed = |l: &Option<Arc<DefaultDirectRateLimiter>>| {
+            l.as_ref().is_none_or(|l| l.check().is_ok())
+        };
+        allowed(&online.send_rate) && allowed(&online.registration.user_rate)
+    }
+
+    /// Whether the token this session logged in with has expired.
+    fn token_expired(&self, now_ms: u64) -> bool {
+        self.online
+            .as_ref()
+            .is_some_and(|o| o.token_expires_ms <= now_ms)
     }
 
     /// The logged-in device. Only called by the handlers of requests, which
@@ -128,6 +154,10 @@ impl Session {
         self.gw.app_key()
     }
 }
+
+/// The reason with which a send over a rate limit is refused; with PERMISSION_DENIED the SDK
+/// reports it as MESSAGE_CURRENT_LIMITING.
+const TRAFFIC_LIMIT: &str = "traffic limit";
 
 /// The answer refusing the meta `meta_id` with `code`; the SDK shows `reason`.
 fn reject(meta_id: u64, code: ErrorCode, reason: &str) -> Vec<u8> {

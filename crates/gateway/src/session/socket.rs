@@ -30,21 +30,26 @@ const CHECK_EVERY: Duration = Duration::from_secs(1);
 const KICK_GRACE: Duration = Duration::from_secs(2);
 
 /// Drives one WebSocket until the client leaves, breaks the protocol, is kicked, goes
-/// silent, or the server shuts down. `framing` says how msync frames travel in the socket's
-/// messages (binary, or SockJS text); everything else is the same for every endpoint.
+/// silent, stops reading, outlives its token, or the server shuts down. `framing` says how
+/// msync frames travel in the socket's messages (binary, or SockJS text); everything else is
+/// the same for every endpoint.
 pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) {
     let mut shutdown = gw.shutdown.clone();
-    let (mut sink, mut stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let mut session = Session::new(gw);
     let limits = session.gw.limits.clone();
+    let mut out = Writer {
+        sink,
+        timeout: limits.write_timeout,
+        last_sent: Instant::now(),
+    };
     let opened = Instant::now();
     let mut last_heard = Instant::now();
     let mut last_ping = Instant::now();
-    let mut last_sent = Instant::now();
     let mut check =
         tokio::time::interval_at(tokio::time::Instant::now() + CHECK_EVERY, CHECK_EVERY);
     if let Some(hello) = framing.opening()
-        && sink.send(hello).await.is_err()
+        && out.write(vec![hello]).await.is_err()
     {
         return;
     }
@@ -86,13 +91,13 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
                 }
             },
             push = session.next_push() => {
+                let Some(frames) = session.on_push(push) else {
+                    break Farewell::SessionEnded;
+                };
                 // A kick is told to the device, then the connection closes.
-                close = matches!(push, Some(Push::Kick(_)));
-                kicked = close;
-                match push.and_then(|p| session.on_push(p)) {
-                    Some(frame) => outgoing = framing.encode(vec![frame]),
-                    None => break Farewell::SessionEnded,
-                }
+                close = frames.kick;
+                kicked = frames.kick;
+                outgoing = framing.encode(frames.frames);
             },
             _ = check.tick() => {
                 let silent = last_heard.elapsed() > limits.idle_timeout;
@@ -100,6 +105,13 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
                 if silent || never_logged_in {
                     tracing::debug!(silent, never_logged_in, "closing a dead connection");
                     break Farewell::Dead;
+                }
+                if session.token_expired(now_ms()) {
+                    // The SDK closes by itself at its token's expiry (it was told the expiry
+                    // at login); a client that does not is closed here, and a new login with
+                    // the expired token is refused with "token expired".
+                    tracing::info!("closing a session whose token expired");
+                    break Farewell::SessionEnded;
                 }
                 let mut due = Vec::new();
                 // Ping what has been quiet for a third of the limit: browsers answer by
@@ -109,7 +121,7 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
                     due.push(Message::Ping(Default::default()));
                 }
                 if let Some((every, beat)) = framing.heartbeat()
-                    && last_sent.elapsed() >= every
+                    && out.last_sent.elapsed() >= every
                 {
                     due.push(beat);
                 }
@@ -117,13 +129,8 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
             },
             _ = async { let _ = shutdown.wait_for(|stop| *stop).await; } => break Farewell::Shutdown,
         }
-        if !outgoing.is_empty() {
-            last_sent = Instant::now();
-        }
-        for message in outgoing {
-            if sink.send(message).await.is_err() {
-                return;
-            }
+        if out.write(outgoing).await.is_err() {
+            return;
         }
         if close {
             break Farewell::SessionEnded;
@@ -138,32 +145,98 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
         })
         .await;
     }
-    for message in framing.farewell(farewell) {
-        if sink.send(message).await.is_err() {
-            return;
+    let _ = out.write(framing.farewell(farewell)).await;
+}
+
+/// The writing half of a connection. Every write is bounded by the write timeout: a client
+/// that stops reading fills its buffers, and a write that cannot complete in time ends the
+/// connection (the idle check cannot see a session blocked in a write). Answers are written
+/// before the next request is read, and pushes are coalesced in the hub, so what waits to be
+/// written per session is bounded: one answer, or one notice per queue.
+struct Writer<S> {
+    sink: S,
+    timeout: Duration,
+    /// When something was last written (SockJS sends a heartbeat after a quiet period).
+    last_sent: Instant,
+}
+
+/// The write did not complete; the connection must end (the reason is logged).
+struct WriteFailed;
+
+impl<S> Writer<S>
+where
+    S: futures::Sink<Message, Error = axum::Error> + Unpin,
+{
+    /// Writes `messages` in order, each flushed, all within the write timeout.
+    async fn write(&mut self, messages: Vec<Message>) -> Result<(), WriteFailed> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        self.last_sent = Instant::now();
+        let count = messages.len();
+        let bytes: usize = messages.iter().map(crate::framing::size).sum();
+        let sink = &mut self.sink;
+        let written = tokio::time::timeout(self.timeout, async move {
+            for message in messages {
+                sink.send(message).await?;
+            }
+            Ok::<_, axum::Error>(())
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, count, bytes, "a socket write failed; closing the connection");
+                Err(WriteFailed)
+            }
+            Err(_) => {
+                tracing::warn!(
+                    timeout = ?self.timeout,
+                    count,
+                    bytes,
+                    "a socket write did not complete in time (the client does not read); closing the connection"
+                );
+                Err(WriteFailed)
+            }
         }
     }
 }
 
+/// The frames for one push, and whether the session ends after them.
+struct PushFrames {
+    frames: Vec<Vec<u8>>,
+    kick: bool,
+}
+
 impl Session {
-    /// The frame for a hub push, or None to close: a notice names the queue with news, a
-    /// kick tells the device it is logged out.
-    fn on_push(&self, push: Push) -> Option<Vec<u8>> {
+    /// The frames for a hub push, or None to close: a notice names a queue with news, a kick
+    /// tells the device it is logged out, an overflow (too many queues waiting) closes.
+    fn on_push(&self, push: Push) -> Option<PushFrames> {
         let online = self.online.as_ref()?;
         let me = &online.device.user;
         match push {
-            Push::Notice(target) => Some(msync::notice(target_jid(self.app_key(), me, &target))),
+            Push::Notices(targets) => Some(PushFrames {
+                frames: targets
+                    .iter()
+                    .map(|t| msync::notice(target_jid(self.app_key(), me, t)))
+                    .collect(),
+                kick: false,
+            }),
             Push::Kick(reason) => {
                 tracing::debug!(?reason, "kicking a session");
-                Some(kick_frame(self.app_key(), me, reason, now_ms()))
+                Some(PushFrames {
+                    frames: vec![kick_frame(self.app_key(), me, reason, now_ms())],
+                    kick: true,
+                })
             }
+            Push::Overflow => None,
         }
     }
 
     /// Pushes for this session; pending forever before login (no registration yet).
-    async fn next_push(&mut self) -> Option<Push> {
-        match self.online.as_mut() {
-            Some(o) => o.registration.pushes.recv().await,
+    async fn next_push(&self) -> Push {
+        match self.online.as_ref() {
+            Some(o) => o.registration.mailbox.next().await,
             None => std::future::pending().await,
         }
     }

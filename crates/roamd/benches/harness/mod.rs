@@ -28,6 +28,9 @@ pub async fn start_in(dir: tempfile::TempDir, tune: impl FnOnce(&mut Config)) ->
         app_key: APP_KEY.into(),
         client_id: Some("b".into()),
         client_secret: Some("b".into()),
+        // Benches measure throughput: no send rate limit.
+        send_rate_per_connection: 0,
+        send_rate_per_user: 0,
         ..Config::default()
     };
     tune(&mut config);

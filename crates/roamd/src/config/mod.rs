@@ -44,6 +44,19 @@ pub struct Config {
     /// Seconds of silence (no frame, no pong to the server's pings) after which a WebSocket
     /// connection is considered dead and closed. The SDK's own heartbeat is 30 s.
     pub idle_timeout_secs: u64,
+    /// Seconds a write to a WebSocket may take before the connection is closed: a client that
+    /// stops reading (its buffers full) is dropped after this, whatever its other traffic.
+    pub write_timeout_secs: u64,
+    /// Messages per second one WebSocket connection may send over msync (messages, acks and
+    /// room joins/leaves alike), sustained; 0 = no limit. Beyond it a send is refused with
+    /// PERMISSION_DENIED `traffic limit` (the SDK's MESSAGE_CURRENT_LIMITING) and not stored.
+    pub send_rate_per_connection: u32,
+    /// Messages per second one user may send over msync, all their connections together;
+    /// 0 = no limit.
+    pub send_rate_per_user: u32,
+    /// Messages a connection, and a user, may send at once before the rates above apply (a
+    /// burst, such as read acks for a whole screen); 0 = no limit.
+    pub send_burst: u32,
     /// SQLite fsync policy: `full` (fsync per commit; nothing acked is lost on power loss) or
     /// `normal` (survives process crashes; faster).
     pub sqlite_synchronous: String,
@@ -108,6 +121,10 @@ impl Default for Config {
             token_ttl_secs: 60 * 24 * 3600,
             login_timeout_secs: 10,
             idle_timeout_secs: 95,
+            write_timeout_secs: 20,
+            send_rate_per_connection: 50,
+            send_rate_per_user: 100,
+            send_burst: 200,
             sqlite_synchronous: "full".into(),
             node_id: 0,
             max_pinned: 50,
@@ -195,6 +212,7 @@ impl Config {
         for (key, value) in [
             ("http_header_timeout_secs", self.http_header_timeout_secs),
             ("http_request_timeout_secs", self.http_request_timeout_secs),
+            ("write_timeout_secs", self.write_timeout_secs),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(key));

@@ -444,8 +444,8 @@ async fn a_group_message_costs_one_row_and_reaches_every_online_member() {
     assert_eq!(rows() - before, 1, "one stored row for 2,000 members");
     for s in &mut sessions {
         assert_eq!(
-            s.pushes.try_recv(),
-            Ok(Push::Notice(Target::Group(gid.clone())))
+            s.mailbox.take(),
+            Some(Push::Notices(vec![Target::Group(gid.clone())]))
         );
     }
 }

@@ -12,6 +12,7 @@ mod ids;
 mod limits;
 mod messaging;
 mod process;
+mod overload;
 mod pull_keys;
 mod rest;
 mod rest_errors;
