@@ -20,7 +20,8 @@ pub struct Config {
     /// The app, `org#app`: REST paths are `/{org}/{app}/…`, JIDs carry it.
     pub app_key: String,
     /// Admin credential (`client_credentials` grant). Both unset: one is generated on first
-    /// start, kept in the data dir and printed once.
+    /// start, stored as a hash, and its secret kept in `<data_dir>/admin-credential` and printed
+    /// at each start until first used. Changing it voids the old credential's admin tokens.
     pub client_id: Option<String>,
     /// See `client_id`.
     pub client_secret: Option<String>,
@@ -52,6 +53,20 @@ pub struct Config {
     /// Whether messages sent over the REST admin API (`/messages/…`) update conversations
     /// (list them, become their lastMessage, count as unread). Off by default, as in Easemob.
     pub rest_messages_update_conversations: bool,
+    /// Threads that compute password hashes (argon2, ~19 MiB each, kept and reused); 0 = one
+    /// per core. At most this many logins or registrations hash at once.
+    pub password_hash_threads: usize,
+    /// Logins and registrations that may wait for a hashing thread; beyond them the server
+    /// answers 503 "server busy" at once.
+    pub password_hash_queue: usize,
+    /// Failed (or in-progress) logins one client address may make per window, over all
+    /// accounts and the admin grant (IPv6: per /64); then 429 until the window ends. 0 = off.
+    pub login_limit_per_ip: u32,
+    /// Failed (or in-progress) logins one client address may make on one account per window.
+    /// There is no limit per account alone, so nobody can lock a user out. 0 = off.
+    pub login_limit_per_account: u32,
+    /// The window of the two login limits, in seconds.
+    pub login_window_secs: u64,
 }
 
 impl Default for Config {
@@ -73,6 +88,11 @@ impl Default for Config {
             max_pinned: 50,
             conversation_limit: 0,
             rest_messages_update_conversations: false,
+            password_hash_threads: 0,
+            password_hash_queue: 64,
+            login_limit_per_ip: 30,
+            login_limit_per_account: 5,
+            login_window_secs: 60,
         }
     }
 }
@@ -130,6 +150,8 @@ pub enum ConfigError {
     NodeId,
     #[error("max_pinned must be at least 1")]
     MaxPinned,
+    #[error("login_window_secs must be at least 1")]
+    LoginWindow,
 }
 
 impl Config {
@@ -164,6 +186,9 @@ impl Config {
         }
         if self.max_pinned == 0 {
             return Err(ConfigError::MaxPinned);
+        }
+        if self.login_window_secs == 0 {
+            return Err(ConfigError::LoginWindow);
         }
         Ok(())
     }

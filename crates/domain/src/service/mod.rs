@@ -4,7 +4,16 @@
 //! its errors to wire codes, each transport in one place.
 use std::{sync::Arc, time::Duration};
 
-use crate::{auth::AdminCredential, fanout::Fanout, id::IdGenerator, store::Store};
+use crate::{
+    auth::{
+        AdminCredential,
+        throttle::{Throttle, ThrottleLimits},
+    },
+    fanout::Fanout,
+    id::IdGenerator,
+    password::pool::HashPool,
+    store::Store,
+};
 
 mod account;
 mod delivery;
@@ -34,6 +43,14 @@ pub struct Policy {
     /// Most conversations a user's list keeps (0: no limit). When a message takes a list over
     /// it, the least active unpinned conversations leave the list (their history stays).
     pub conversation_limit: usize,
+    /// Threads that compute password hashes (each keeps ~19 MiB of argon2 memory); 0 = one
+    /// per core.
+    pub hash_threads: usize,
+    /// Password checks that may wait for a hashing thread; beyond them a login or registration
+    /// is refused at once as "server busy".
+    pub hash_queue: usize,
+    /// Failed logins allowed per address and per (account, address).
+    pub login_limits: ThrottleLimits,
 }
 
 impl Default for Policy {
@@ -45,6 +62,9 @@ impl Default for Policy {
             max_pinned: 50,
             rest_messages_update_conversations: false,
             conversation_limit: 0,
+            hash_threads: 0,
+            hash_queue: 64,
+            login_limits: ThrottleLimits::default(),
         }
     }
 }
@@ -57,10 +77,14 @@ pub struct Roam {
     policy: Policy,
     /// Makes group and chat room ids.
     ids: IdGenerator,
-    /// Password hashing (argon2: tens of ms of CPU and ~19 MiB each) runs on blocking threads;
-    /// at most half the cores do it at once, so a burst of logins cannot starve everything
-    /// else (storage reads, message sends) of CPU. Logins beyond that wait their turn.
-    hashing: tokio::sync::Semaphore,
+    /// Password hashing (argon2: tens of ms of CPU and ~19 MiB each) runs on a fixed pool of
+    /// threads, each reusing its memory: a burst of logins cannot grow memory or starve
+    /// everything else; beyond the pool's queue a login is refused as "server busy".
+    hashing: HashPool,
+    /// Counts login attempts per address and per (account, address).
+    throttle: Throttle,
+    /// Set once the admin credential has been used to log in (see [`Roam::admin_used`]).
+    admin_used: tokio::sync::watch::Sender<bool>,
 }
 
 impl Roam {
@@ -72,9 +96,15 @@ impl Roam {
     ) -> Roam {
         Roam {
             ids: IdGenerator::new(policy.node),
-            hashing: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            hashing: HashPool::new(
+                match policy.hash_threads {
+                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    n => n,
+                },
+                policy.hash_queue,
             ),
+            throttle: Throttle::new(policy.login_limits.clone()),
+            admin_used: tokio::sync::watch::Sender::new(false),
             store,
             fanout,
             admin,
