@@ -260,7 +260,9 @@ impl From<AccountError> for ApiError {
             AccountError::InvalidClient => ApiError::InvalidClient,
             AccountError::UserNotFound(u) => ApiError::UserNotFound(u.to_string()),
             AccountError::Forbidden => ApiError::Forbidden,
-            AccountError::Throttled(wait) => ApiError::Throttled(wait.as_secs().max(1)),
+            AccountError::Throttled(wait) => {
+                ApiError::Throttled(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            }
             AccountError::Busy(_) => ApiError::Busy,
             AccountError::WrongCurrentPassword => ApiError::WrongCurrentPassword,
             AccountError::Store(e) => e.into(),

@@ -59,8 +59,8 @@ pub struct Config {
     /// Logins and registrations that may wait for a hashing thread; beyond them the server
     /// answers 503 "server busy" at once.
     pub password_hash_queue: usize,
-    /// Failed (or in-progress) logins one client address may make per window, over all
-    /// accounts and the admin grant (IPv6: per /64); then 429 until the window ends. 0 = off.
+    /// Failed logins one client address may make per window, over all accounts and the admin
+    /// grant (IPv6: per /64); then 429 until the window ends. 0 = off.
     pub login_limit_per_ip: u32,
     /// Failed (or in-progress) logins one client address may make on one account per window.
     /// There is no limit per account alone, so nobody can lock a user out. 0 = off.
@@ -91,7 +91,7 @@ impl Default for Config {
             password_hash_threads: 0,
             password_hash_queue: 64,
             login_limit_per_ip: 30,
-            login_limit_per_account: 5,
+            login_limit_per_account: 10,
             login_window_secs: 60,
         }
     }

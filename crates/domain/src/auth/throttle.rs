@@ -1,10 +1,11 @@
 //! Login throttling: how many password or client-secret guesses one client may make.
 //!
-//! Every login attempt counts against two keys: the client's address (an IPv6 address by its
-//! /64, which one host usually owns whole) over all accounts, and the pair (account, address).
-//! An attempt that succeeds is forgiven, so only failures (and attempts still in progress, which
-//! is what stops a burst of concurrent guesses) use up a window's budget. A key over its limit
-//! is refused until its window ends, before any password is hashed.
+//! Login attempts count against two keys: the pair (account, address), and the client's
+//! address (an IPv6 address by its /64, which one host usually owns whole) over all accounts.
+//! On the pair an attempt counts from its start (so a burst of concurrent guesses at one
+//! account is cut short) and is forgiven if it succeeds; on the address only failures count (so
+//! many users behind one address, or a load generator, may log in at once). A key over its
+//! limit is refused until its window ends, before any password is hashed.
 //!
 //! There is deliberately no limit per account alone: it would let anyone lock a user out by
 //! guessing wrong on purpose. The owner on another address logs in whatever an attacker does.
@@ -24,7 +25,7 @@ pub const MAX_KEYS: usize = 100_000;
 /// The limits, per window. A limit of 0 turns that check off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleLimits {
-    /// Attempts one address may have failed (or in progress) per window, over all accounts.
+    /// Attempts one address may have failed per window, over all accounts.
     pub per_ip: u32,
     /// Attempts one address may have failed (or in progress) on one account per window.
     pub per_account: u32,
@@ -35,7 +36,7 @@ impl Default for ThrottleLimits {
     fn default() -> Self {
         ThrottleLimits {
             per_ip: 30,
-            per_account: 5,
+            per_account: 10,
             window: Duration::from_secs(60),
         }
     }
@@ -65,12 +66,13 @@ pub struct Throttle {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttled(pub Duration);
 
-/// An attempt let through; tell the throttle how it went with [`Throttle::succeeded`] (a
-/// failure needs nothing: it stays counted).
+/// An attempt let through; tell the throttle how it went with [`Throttle::succeeded`] or
+/// [`Throttle::failed`] (one dropped without either stays counted on its pair only).
 #[derive(Debug)]
 #[must_use]
 pub struct Attempt {
-    keys: Vec<Key>,
+    pair: Option<Key>,
+    ip: Option<Key>,
 }
 
 impl Throttle {
@@ -116,34 +118,41 @@ impl Throttle {
         if wait > Duration::ZERO {
             return Err(Throttled(wait));
         }
-        for (key, _) in &keys {
-            if !windows.contains_key(key) && windows.len() >= MAX_KEYS {
-                make_room(&mut windows, now, window);
+        let mut attempt = Attempt {
+            pair: None,
+            ip: None,
+        };
+        for (key, _) in keys {
+            match key {
+                Key::Pair(..) => {
+                    count(&mut windows, &key, now, window);
+                    attempt.pair = Some(key);
+                }
+                Key::Ip(_) => attempt.ip = Some(key),
             }
-            let w = windows.entry(key.clone()).or_insert(Window {
-                start: now,
-                count: 0,
-            });
-            if now.duration_since(w.start) >= window {
-                *w = Window {
-                    start: now,
-                    count: 0,
-                };
-            }
-            w.count += 1;
         }
-        Ok(Attempt {
-            keys: keys.into_iter().map(|(k, _)| k).collect(),
-        })
+        Ok(attempt)
     }
 
     /// The attempt succeeded: it no longer counts.
     pub fn succeeded(&self, attempt: Attempt) {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        for key in attempt.keys {
-            if let Some(w) = windows.get_mut(&key) {
-                w.count = w.count.saturating_sub(1);
-            }
+        if let Some(key) = attempt.pair
+            && let Some(w) = windows.get_mut(&key)
+        {
+            w.count = w.count.saturating_sub(1);
+        }
+    }
+
+    /// The attempt failed: it counts against its address too.
+    pub fn failed(&self, attempt: Attempt) {
+        self.failed_at(attempt, Instant::now());
+    }
+
+    fn failed_at(&self, attempt: Attempt, now: Instant) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = attempt.ip {
+            count(&mut windows, &key, now, self.limits.window);
         }
     }
 
@@ -151,6 +160,24 @@ impl Throttle {
     pub fn tracked(&self) -> usize {
         self.windows.lock().map_or(0, |w| w.len())
     }
+}
+
+/// Counts one attempt against `key`, in a new window if its last one has ended.
+fn count(windows: &mut HashMap<Key, Window>, key: &Key, now: Instant, window: Duration) {
+    if !windows.contains_key(key) && windows.len() >= MAX_KEYS {
+        make_room(windows, now, window);
+    }
+    let w = windows.entry(key.clone()).or_insert(Window {
+        start: now,
+        count: 0,
+    });
+    if now.duration_since(w.start) >= window {
+        *w = Window {
+            start: now,
+            count: 0,
+        };
+    }
+    w.count += 1;
 }
 
 /// The network an address stands for: itself for IPv4, its /64 for IPv6.
@@ -217,8 +244,15 @@ mod tests {
     fn an_address_is_limited_over_all_accounts() {
         let t = throttle(4, 100);
         let now = Instant::now();
+        // Attempts in progress or forgiven do not count against the address...
+        for n in 0..10 {
+            let a = t.begin_at(&format!("ok{n}"), ip("10.0.0.1"), now).unwrap();
+            t.succeeded(a);
+        }
+        // ...failures do.
         for n in 0..4 {
-            let _ = t.begin_at(&format!("u{n}"), ip("10.0.0.1"), now).unwrap();
+            let a = t.begin_at(&format!("u{n}"), ip("10.0.0.1"), now).unwrap();
+            t.failed_at(a, now);
         }
         let Throttled(wait) = t
             .begin_at("u9", ip("10.0.0.1"), now + Duration::from_secs(10))
@@ -226,7 +260,8 @@ mod tests {
         assert_eq!(wait, Duration::from_secs(50));
         // One host's IPv6 /64 is one address; another /64 is not.
         for _ in 0..4 {
-            let _ = t.begin_at("x", ip("2001:db8:0:1::1"), now).unwrap();
+            let a = t.begin_at("x", ip("2001:db8:0:1::1"), now).unwrap();
+            t.failed_at(a, now);
         }
         assert!(t.begin_at("y", ip("2001:db8:0:1::ffff"), now).is_err());
         assert!(t.begin_at("y", ip("2001:db8:0:2::1"), now).is_ok());
@@ -247,7 +282,8 @@ mod tests {
     fn zero_turns_a_limit_off() {
         let t = throttle(0, 0);
         for _ in 0..100 {
-            let _ = t.begin("alice", ip("10.0.0.1")).unwrap();
+            let a = t.begin("alice", ip("10.0.0.1")).unwrap();
+            t.failed(a);
         }
         assert_eq!(t.tracked(), 0);
     }
@@ -258,7 +294,8 @@ mod tests {
         let now = Instant::now();
         for n in 0..u32::try_from(MAX_KEYS / 2 + 10).unwrap() {
             let a = std::net::Ipv4Addr::from(n);
-            let _ = t.begin_at("alice", Some(IpAddr::V4(a)), now).unwrap();
+            let a = t.begin_at("alice", Some(IpAddr::V4(a)), now).unwrap();
+            t.failed_at(a, now);
         }
         assert!(t.tracked() <= MAX_KEYS);
     }

@@ -147,6 +147,7 @@ impl Roam {
             .run(move |memory| hash.verify_in(&candidate, memory))
             .await?;
         let Some(user) = user.filter(|_| ok) else {
+            self.throttle.failed(attempt);
             return Err(AccountError::InvalidGrant);
         };
         self.throttle.succeeded(attempt);
@@ -163,6 +164,7 @@ impl Roam {
     ) -> Result<IssuedToken, AccountError> {
         let attempt = self.throttle.begin(ADMIN_ACCOUNT, ip)?;
         if !self.admin.matches(client_id, client_secret) {
+            self.throttle.failed(attempt);
             return Err(AccountError::InvalidClient);
         }
         self.throttle.succeeded(attempt);
