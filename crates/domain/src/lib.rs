@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`user`], [`device`], [`group`], [`conversation`], [`message`], [`id`], [`auth`]: domain types that parse at the edge
 //!   (`UserId::parse`), so nothing inside handles a bare `String`.
+//! - [`password`]: passwords, their argon2 hashes, and the thread pool that computes them.
 //! - [`roaming`]: the conversation list and history kept per user (pins, marks, deletes).
 //! - [`store`]: the traits storage engines implement, one per concern (users, delivery, groups,
 //!   roaming) summed up as [`store::Store`], and its error; and the rule that a write and the
@@ -22,6 +23,7 @@ pub mod group;
 pub mod id;
 pub mod limits;
 pub mod message;
+pub mod password;
 pub mod roaming;
 pub mod service;
 pub mod store;

@@ -38,67 +38,7 @@ impl fmt::Display for UserId {
     }
 }
 
-/// A password as a user chose it: 1..=64 characters. Never stored; only its hash is.
-#[derive(Clone)]
-pub struct Password(String);
-
-/// Why a password was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("password must be 1 to 64 characters")]
-pub struct InvalidPassword;
-
-impl Password {
-    pub fn parse(raw: &str) -> Result<Password, InvalidPassword> {
-        let n = raw.chars().count();
-        if (1..=64).contains(&n) {
-            Ok(Password(raw.to_owned()))
-        } else {
-            Err(InvalidPassword)
-        }
-    }
-
-    /// Hashes with argon2id and a random salt. Takes tens of milliseconds: call it off the
-    /// async executor (the use-cases do, with `spawn_blocking`).
-    pub fn hash(&self) -> PasswordHash {
-        use argon2::password_hash::PasswordHasher;
-        let hash = argon2::Argon2::default()
-            .hash_password(self.0.as_bytes())
-            .expect("argon2 with default parameters accepts any password");
-        PasswordHash(hash.to_string())
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(..)")
-    }
-}
-
-/// An argon2 hash in PHC string form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswordHash(String);
-
-impl PasswordHash {
-    /// Wraps a PHC string read back from storage.
-    pub fn from_stored(phc: String) -> PasswordHash {
-        PasswordHash(phc)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Checks `candidate` in constant time. Slow on purpose, like [`Password::hash`].
-    pub fn verify(&self, candidate: &str) -> bool {
-        use argon2::password_hash::{PasswordVerifier, phc::PasswordHash as Phc};
-        match Phc::new(&self.0) {
-            Ok(phc) => argon2::Argon2::default()
-                .verify_password(candidate.as_bytes(), &phc)
-                .is_ok(),
-            Err(_) => false,
-        }
-    }
-}
+pub use crate::password::{InvalidPassword, Password, PasswordHash};
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -169,14 +109,5 @@ mod tests {
         ] {
             assert!(UserId::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn password_hash_verifies_only_the_password() {
-        let h = Password::parse("secret").unwrap().hash();
-        assert!(h.verify("secret"));
-        assert!(!h.verify("Secret"));
-        assert!(!PasswordHash::from_stored("garbage".into()).verify("secret"));
-        assert!(Password::parse("").is_err());
     }
 }

@@ -66,6 +66,13 @@ pub enum ApiError {
     Http(StatusCode, String),
     /// The user is in as many groups (or chat rooms) as the server allows.
     TooManyGroups(UserId, GroupKind),
+    /// Too many failed logins from this address: retry after this many seconds. 429, which
+    /// the SDK reports as SERVER_BUSY.
+    Throttled(u64),
+    /// Every password hashing thread is busy: 503, SERVER_BUSY in the SDK.
+    Busy,
+    /// A user changing their own password did not give the current one.
+    WrongCurrentPassword,
     /// Storage failed; details go to the log, not the client.
     Internal(String),
 }
@@ -230,6 +237,26 @@ impl ApiError {
                 ),
                 None,
             ),
+            Throttled(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "The request has reached the maximum limit: too many failed logins, retry in {secs} s"
+                ),
+                None,
+            ),
+            Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                "server busy, retry later".into(),
+                None,
+            ),
+            WrongCurrentPassword => (
+                StatusCode::FORBIDDEN,
+                "forbidden_op",
+                "the current password (oldpassword) is required and must match".into(),
+                None,
+            ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_server_error",
@@ -245,6 +272,11 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "REST call failed on the server side");
         }
+        let retry_after = match &self {
+            ApiError::Throttled(secs) => Some(*secs),
+            ApiError::Busy => Some(1),
+            _ => None,
+        };
         let (status, error, error_description, error_code) = self.parts();
         let body = ErrorBody {
             exception: format!("roam.{error}"),
@@ -254,7 +286,13 @@ impl IntoResponse for ApiError {
             timestamp: now_ms(),
             duration: 0,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -275,6 +313,11 @@ impl From<AccountError> for ApiError {
             AccountError::InvalidClient => ApiError::InvalidClient,
             AccountError::UserNotFound(u) => ApiError::UserNotFound(u.to_string()),
             AccountError::Forbidden => ApiError::Forbidden,
+            AccountError::Throttled(wait) => {
+                ApiError::Throttled(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            }
+            AccountError::Busy(_) => ApiError::Busy,
+            AccountError::WrongCurrentPassword => ApiError::WrongCurrentPassword,
             AccountError::Store(e) => e.into(),
         }
     }

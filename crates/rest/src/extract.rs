@@ -1,9 +1,13 @@
 //! Extractors: who is calling, for which user and from which device, and JSON bodies whose
 //! rejections are Easemob errors.
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Path, Query, Request},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request},
     http::{header, request::Parts},
 };
 use roam_domain::{auth::Principal, device::Resource, user::UserId};
@@ -34,6 +38,24 @@ impl FromRequestParts<Arc<Rest>> for Caller {
             Err(roam_domain::service::AuthError::Store(e)) => Err(e.into()),
             Err(_) => Err(ApiError::Unauthorized),
         }
+    }
+}
+
+/// The client's address, when the server was started with connection info (roamd is):
+/// what login throttling counts attempts against. A proxy in front makes every client look
+/// like the proxy.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 

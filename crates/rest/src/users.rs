@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::{
     Rest,
     error::ApiError,
-    extract::{Caller, JsonBody, MaybeCaller},
+    extract::{Caller, ClientIp, JsonBody, MaybeCaller},
 };
 
 impl Rest {
@@ -37,9 +37,12 @@ impl Rest {
 
 /// # `POST /{org}/{app}/token`
 ///
-/// `grant_type=password` logs a user in; `client_credentials` gives the admin token.
+/// `grant_type=password` logs a user in; `client_credentials` gives the admin token. Both
+/// are throttled per client address (429 when over the limit, 503 when the server is busy
+/// hashing); an unknown user and a wrong password get the same answer.
 pub async fn token(
     State(rest): State<Arc<Rest>>,
+    ClientIp(ip): ClientIp,
     JsonBody(req): JsonBody<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     match req.grant_type.as_str() {
@@ -48,7 +51,7 @@ pub async fn token(
                 .username
                 .zip(req.password)
                 .ok_or_else(|| ApiError::BadBody("username and password are required".into()))?;
-            let (issued, user) = rest.roam.login(&username, &password).await?;
+            let (issued, user) = rest.roam.login(&username, &password, ip).await?;
             Ok(Json(TokenResponse {
                 access_token: issued.token.as_str().to_owned(),
                 expires_in: issued.expires_in_secs,
@@ -62,6 +65,7 @@ pub async fn token(
                 .login_admin(
                     req.client_id.as_deref().unwrap_or(""),
                     req.client_secret.as_deref().unwrap_or(""),
+                    ip,
                 )
                 .await?;
             Ok(Json(TokenResponse {
@@ -132,7 +136,9 @@ pub async fn delete(
 
 /// # `PUT /{org}/{app}/users/{username}/password`
 ///
-/// The admin, or the user themself. Voids the user's tokens and disconnects their devices.
+/// The admin (`{"newpassword"}`), or the user themself, who must also give the current
+/// password (`{"oldpassword", "newpassword"}`, as in Easemob's user-side form): a token alone
+/// does not change a password. Voids the user's tokens and disconnects their devices.
 pub async fn set_password(
     State(rest): State<Arc<Rest>>,
     Caller(caller): Caller,
@@ -140,7 +146,12 @@ pub async fn set_password(
     JsonBody(body): JsonBody<NewPasswordBody>,
 ) -> Result<Json<Value>, ApiError> {
     rest.roam
-        .change_password(&caller, &username, &body.newpassword)
+        .change_password(
+            &caller,
+            &username,
+            &body.newpassword,
+            body.oldpassword.as_deref(),
+        )
         .await?;
     Ok(Json(json!({
         "action": "set user password",

@@ -38,8 +38,8 @@ async fn run() -> anyhow::Result<()> {
     let server = Server::build(&config).await?;
     if let Some(c) = &server.generated_admin {
         println!(
-            "roamd generated the admin credential (shown once; kept in {}): client_id={} client_secret={}",
-            config.data_dir.display(),
+            "roamd generated the admin credential (shown at each start until first used, then {} is deleted): client_id={} client_secret={}",
+            c.file.display(),
             c.client_id,
             c.client_secret
         );

@@ -62,6 +62,18 @@ impl UserStore for SqliteStore {
         self.readers.read(move |c| token(c, hash)).await
     }
 
+    async fn delete_admin_tokens(&self) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |c, _| {
+                let n = c
+                    .prepare_cached("DELETE FROM tokens WHERE user_id IS NULL")
+                    .and_then(|mut st| st.execute([]))
+                    .map_err(engine)?;
+                Ok(u64::try_from(n).unwrap_or(u64::MAX))
+            })
+            .await
+    }
+
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
         let key = key.to_owned();
         self.readers.read(move |c| setting(c, &key)).await

@@ -39,10 +39,7 @@ impl World {
             })
             .collect();
         store.insert_users(users).await.unwrap();
-        let admin = AdminCredential {
-            client_id: "x".into(),
-            client_secret: "y".into(),
-        };
+        let admin = AdminCredential::new("x", "y");
         let roam = Roam::new(store.clone(), Arc::new(Silent), admin, Policy::default());
         let mut devices = vec![];
         for u in USERS {

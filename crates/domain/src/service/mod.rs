@@ -4,7 +4,16 @@
 //! its errors to wire codes, each transport in one place.
 use std::{sync::Arc, time::Duration};
 
-use crate::{auth::AdminCredential, fanout::Fanout, id::IdGenerator, store::Store};
+use crate::{
+    auth::{
+        AdminCredential,
+        throttle::{Throttle, ThrottleLimits},
+    },
+    fanout::Fanout,
+    id::IdGenerator,
+    password::pool::HashPool,
+    store::Store,
+};
 
 mod account;
 mod delivery;
@@ -39,6 +48,14 @@ pub struct Policy {
     pub max_groups_per_user: usize,
     /// Most chat rooms one user may be in at once, likewise.
     pub max_chatrooms_per_user: usize,
+    /// Threads that compute password hashes (each keeps ~19 MiB of argon2 memory); 0 = one
+    /// per core.
+    pub hash_threads: usize,
+    /// Password checks that may wait for a hashing thread; beyond them a login or registration
+    /// is refused at once as "server busy".
+    pub hash_queue: usize,
+    /// Failed logins allowed per address and per (account, address).
+    pub login_limits: ThrottleLimits,
 }
 
 impl Default for Policy {
@@ -52,6 +69,9 @@ impl Default for Policy {
             conversation_limit: 0,
             max_groups_per_user: 600,
             max_chatrooms_per_user: 100,
+            hash_threads: 0,
+            hash_queue: 64,
+            login_limits: ThrottleLimits::default(),
         }
     }
 }
@@ -64,10 +84,14 @@ pub struct Roam {
     policy: Policy,
     /// Makes group and chat room ids.
     ids: IdGenerator,
-    /// Password hashing (argon2: tens of ms of CPU and ~19 MiB each) runs on blocking threads;
-    /// at most half the cores do it at once, so a burst of logins cannot starve everything
-    /// else (storage reads, message sends) of CPU. Logins beyond that wait their turn.
-    hashing: tokio::sync::Semaphore,
+    /// Password hashing (argon2: tens of ms of CPU and ~19 MiB each) runs on a fixed pool of
+    /// threads, each reusing its memory: a burst of logins cannot grow memory or starve
+    /// everything else; beyond the pool's queue a login is refused as "server busy".
+    hashing: HashPool,
+    /// Counts login attempts per address and per (account, address).
+    throttle: Throttle,
+    /// Set once the admin credential has been used to log in (see [`Roam::admin_used`]).
+    admin_used: tokio::sync::watch::Sender<bool>,
 }
 
 impl Roam {
@@ -79,9 +103,15 @@ impl Roam {
     ) -> Roam {
         Roam {
             ids: IdGenerator::new(policy.node),
-            hashing: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            hashing: HashPool::new(
+                match policy.hash_threads {
+                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    n => n,
+                },
+                policy.hash_queue,
             ),
+            throttle: Throttle::new(policy.login_limits.clone()),
+            admin_used: tokio::sync::watch::Sender::new(false),
             store,
             fanout,
             admin,

@@ -43,6 +43,8 @@ pub trait UserStore: Send + Sync + 'static {
 
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError>;
+    /// Voids every admin token (the admin credential changed); answers how many there were.
+    async fn delete_admin_tokens(&self) -> Result<u64, StoreError>;
 
     /// A small persistent setting of the server (e.g. the generated admin credential).
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;

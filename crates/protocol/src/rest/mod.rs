@@ -75,6 +75,9 @@ impl NewUsersBody {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewPasswordBody {
     pub newpassword: String,
+    /// The current password: required when a user changes their own (not for the admin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldpassword: Option<String>,
 }
 
 /// A user as Easemob returns it.

@@ -27,7 +27,8 @@ pub struct Config {
     /// The app, `org#app`: REST paths are `/{org}/{app}/…`, JIDs carry it.
     pub app_key: String,
     /// Admin credential (`client_credentials` grant). Both unset: one is generated on first
-    /// start, kept in the data dir and printed once.
+    /// start, stored as a hash, and its secret kept in `<data_dir>/admin-credential` and printed
+    /// at each start until first used. Changing it voids the old credential's admin tokens.
     pub client_id: Option<String>,
     /// See `client_id`. Masked by `--print-config`.
     pub client_secret: Option<String>,
@@ -72,6 +73,20 @@ pub struct Config {
     /// Whether messages sent over the REST admin API (`/messages/…`) update conversations
     /// (list them, become their lastMessage, count as unread). Off by default, as in Easemob.
     pub rest_messages_update_conversations: bool,
+    /// Threads that compute password hashes (argon2, ~19 MiB each, kept and reused); 0 = one
+    /// per core. At most this many logins or registrations hash at once.
+    pub password_hash_threads: usize,
+    /// Logins and registrations that may wait for a hashing thread; beyond them the server
+    /// answers 503 "server busy" at once.
+    pub password_hash_queue: usize,
+    /// Failed logins one client address may make per window, over all accounts and the admin
+    /// grant (IPv6: per /64); then 429 until the window ends. 0 = off.
+    pub login_limit_per_ip: u32,
+    /// Failed (or in-progress) logins one client address may make on one account per window.
+    /// There is no limit per account alone, so nobody can lock a user out. 0 = off.
+    pub login_limit_per_account: u32,
+    /// The window of the two login limits, in seconds.
+    pub login_window_secs: u64,
     /// Most groups one user may be in, owned ones included (Easemob's default plan: 600).
     /// Creating, joining or being added to one more gets a 403; bounds what one user costs.
     pub max_groups_per_user: usize,
@@ -137,6 +152,11 @@ impl Default for Config {
             http_request_timeout_secs: 30,
             max_http_connections: 0,
             shutdown_timeout_secs: 10,
+            password_hash_threads: 0,
+            password_hash_queue: 64,
+            login_limit_per_ip: 30,
+            login_limit_per_account: 10,
+            login_window_secs: 60,
         }
     }
 }
@@ -213,6 +233,7 @@ impl Config {
             ("http_header_timeout_secs", self.http_header_timeout_secs),
             ("http_request_timeout_secs", self.http_request_timeout_secs),
             ("write_timeout_secs", self.write_timeout_secs),
+            ("login_window_secs", self.login_window_secs),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(key));

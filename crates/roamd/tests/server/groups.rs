@@ -397,7 +397,7 @@ async fn a_group_message_costs_one_row_and_reaches_every_online_member() {
     let roam = Roam::new(
         store.clone(),
         hub.clone(),
-        AdminCredential::generate(),
+        AdminCredential::generate().0,
         Policy::default(),
     );
     let members: Vec<UserId> = (0..2000)

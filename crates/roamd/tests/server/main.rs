@@ -4,6 +4,7 @@
     clippy::unwrap_used,
     reason = "a test suite: a panic is a failed test with its location"
 )]
+mod auth;
 mod cli;
 mod client;
 mod groups;
@@ -95,12 +96,14 @@ pub async fn spawn_app_with(tune: fn(&mut Config)) -> TestApp {
 
 impl TestApp {
     async fn admin_token(&self) -> String {
+        let mut c = config(self.dir.path());
+        (self.tune)(&mut c);
         let (status, body) = http(
             self.addr,
             "POST",
             &format!("{BASE}/token"),
             None,
-            Some(json!({"grant_type": "client_credentials", "client_id": "test-admin", "client_secret": "test-secret"})),
+            Some(json!({"grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.client_secret})),
         )
         .await
         .unwrap();
@@ -117,6 +120,17 @@ impl TestApp {
         self.stop = Some(stop);
         self.task = Some(task);
         self.admin_token = self.admin_token().await;
+    }
+
+    /// [`TestApp::restart`] with another configuration change.
+    pub async fn restart_with(&mut self, tune: fn(&mut Config)) {
+        self.tune = tune;
+        self.restart().await;
+    }
+
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Registers users with password "pw".
