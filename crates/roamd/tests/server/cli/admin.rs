@@ -289,3 +289,48 @@ async fn export_holds_a_users_profile_conversations_history_pins_and_marks() {
     assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
 }
+
+/// `GET /users`, the route under `roam admin user list`: admin only, paged by a cursor.
+#[tokio::test]
+async fn the_user_list_route_is_admin_only_and_paged() {
+    use crate::{BASE, client::http};
+    let app = spawn_app().await;
+    app.users(&["carol", "alice", "bob"]).await;
+    let get = |query: &'static str, token: Option<String>| {
+        let addr = app.addr;
+        async move {
+            http(
+                addr,
+                "GET",
+                &format!("{BASE}/users{query}"),
+                token.as_deref(),
+                None,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let (status, _) = get("", None).await;
+    assert_eq!(status, 401);
+    let (status, body) = get("", Some(app.token("alice").await)).await;
+    assert_eq!(status, 403, "{body}");
+    for bad in ["?limit=0", "?limit=101", "?limit=x"] {
+        let (status, body) = get(bad, Some(app.admin_token.clone())).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, body) = get("?limit=2", Some(app.admin_token.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    let names = |b: &Value| -> Vec<String> {
+        b["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&body), ["alice", "bob"]);
+    assert_eq!(body["cursor"], "bob");
+    let (_, body) = get("?limit=2&cursor=bob", Some(app.admin_token.clone())).await;
+    assert_eq!(names(&body), ["carol"]);
+    assert!(body.get("cursor").is_none(), "{body}");
+}
