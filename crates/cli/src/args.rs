@@ -9,7 +9,7 @@ use roam_sdk::ChatType;
     about = "A terminal client for Roam and Easemob IM"
 )]
 pub(crate) struct Cli {
-    /// The server's base URL.
+    /// The server: `host:port` (plain HTTP), or an `http(s)://` or `ws(s)://` URL.
     #[arg(
         long,
         env = "ROAM_SERVER",
@@ -138,6 +138,9 @@ pub(crate) enum Command {
         #[command(flatten)]
         kind: GroupFlag,
     },
+    /// The admin CLI: users, groups, messages as the admin, any user's conversations and
+    /// history, and the export of one user's data (needs the app's client id and secret).
+    Admin(crate::admin::args::AdminArgs),
 }
 
 /// A single chat, a group or a chat room.
@@ -183,7 +186,8 @@ impl GroupFlag {
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 pub(crate) struct Which {
-    /// These message ids (1 to 50, comma-separated).
+    /// These message ids (1 to 50, comma-separated). Ids that match no message of the
+    /// conversation are reported and make the exit code 1.
     #[arg(long, value_name = "ID,ID..", value_delimiter = ',')]
     pub(crate) ids: Vec<u64>,
     /// Every message at or before this time (ms since the Unix epoch).

@@ -8,12 +8,16 @@
 //! roam tail
 //! roam conversations --all-pages
 //! roam history bob --page-size 50 --json | jq '.messages[].id'
+//! ROAM_CLIENT_ID=… ROAM_CLIENT_SECRET=… roam admin export alice > alice.jsonl
 //! ```
 //!
 //! Readable output goes to stdout (`--json`: one JSON object per line, the SDK's types as
-//! they serialize); errors go to stderr, with exit code 1.
+//! they serialize, ids as strings); errors go to stderr as one line, with exit code 1.
+mod admin;
 mod args;
 mod output;
+mod removal;
+mod report;
 
 use std::process::ExitCode;
 
@@ -21,7 +25,6 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use roam_sdk::{
     ChatType, Client, ConversationQuery, Direction, Event, Events, HistoryQuery, Options, Outgoing,
-    Removal,
 };
 
 use crate::{
@@ -35,7 +38,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("roam: {e:#}");
+            eprintln!("roam: {}", report::error_line(&e));
             ExitCode::FAILURE
         }
     }
@@ -44,6 +47,10 @@ async fn main() -> ExitCode {
 /// Logs in, runs the command, and logs out again (also when the command failed).
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::new(cli.json);
+    let command = match cli.command {
+        Command::Admin(args) => return admin::run(&cli.server, &cli.app_key, args, &out).await,
+        command => command,
+    };
     let user = cli.user.context("give the user: --user or ROAM_USER")?;
     let mut options = match (&cli.token, &cli.password) {
         (Some(token), _) => Options::token(&cli.server, &cli.app_key, &user, token),
@@ -59,7 +66,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // Only sending, reading acks and tailing need a connected device; everything else is a
     // REST call and registers no device.
     let connected = matches!(
-        cli.command,
+        command,
         Command::Send { .. } | Command::Tail { .. } | Command::Read { .. }
     );
     let (client, events) = if connected {
@@ -68,7 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     } else {
         (Client::open_rest(options).await.with_context(login)?, None)
     };
-    let result = execute(&client, events, cli.command, &out).await;
+    let result = execute(&client, events, command, &out).await;
     client.close().await;
     result
 }
@@ -190,20 +197,11 @@ async fn execute(
             target,
             kind,
             which,
-        } => {
-            let (removal, what) = match which.before {
-                Some(ms) => (Removal::Before(ms), format!("messages up to {ms}")),
-                None => {
-                    let n = which.ids.len();
-                    (Removal::Ids(which.ids), format!("{n} message(s)"))
-                }
-            };
-            client
-                .remove_history_messages(&target, kind.chat_type(), &removal)
-                .await
-                .with_context(|| format!("deleting messages with {target}"))?;
-            out.done(format!("deleted {what} with {target}"))
-        }
+        } => match which.before {
+            Some(ms) => removal::delete_before(client, &target, kind.chat_type(), ms, out).await,
+            None => removal::delete_ids(client, &target, kind.chat_type(), &which.ids, out).await,
+        },
+        Command::Admin(_) => bail!("admin commands take no user login"),
         Command::Read { target, kind } => {
             client
                 .send_conversation_read_ack(kind.chat_type(), &target)

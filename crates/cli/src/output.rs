@@ -1,6 +1,9 @@
 //! What `roam` prints: readable lines and aligned tables, or with `--json` one JSON object per
 //! line (the SDK's types as they serialize). Times are shown in UTC.
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    collections::BTreeSet,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use roam_sdk::{
     Body, ChatType, Conversation, ConversationPage, Event, FileKind, HistoryPage, Message,
@@ -114,6 +117,44 @@ impl Output {
         Ok(())
     }
 
+    /// Whether output is JSON lines.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// A value: as a JSON line, or as the readable line `text` makes.
+    pub fn value(
+        &self,
+        value: &impl serde::Serialize,
+        text: impl FnOnce() -> String,
+    ) -> anyhow::Result<()> {
+        if self.json {
+            json_line!(value);
+        } else {
+            println!("{}", text());
+        }
+        Ok(())
+    }
+
+    /// Messages deleted (by id) from a conversation: how many, and which.
+    pub fn deleted(&self, target: &str, ids: &BTreeSet<u64>) -> anyhow::Result<()> {
+        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+        if self.json {
+            json_line!(&json!({
+                "ok": true,
+                "done": format!("deleted {} message(s) with {target}", ids.len()),
+                "deleted": ids,
+            }));
+        } else {
+            println!(
+                "deleted {} message(s) with {target}: {}",
+                ids.len(),
+                ids.join(", ")
+            );
+        }
+        Ok(())
+    }
+
     /// One event of `tail`.
     pub fn event(&self, event: &Event) -> anyhow::Result<()> {
         if self.json {
@@ -126,7 +167,7 @@ impl Output {
 }
 
 /// Prints rows under a header, each column as wide as its widest cell.
-fn table(header: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(header: &[&str], rows: Vec<Vec<String>>) {
     let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
@@ -294,7 +335,7 @@ fn time_of_day(ms: u64) -> String {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a time in ms since the Unix epoch.
-fn date_time(ms: u64) -> String {
+pub(crate) fn date_time(ms: u64) -> String {
     // Days to a civil date: Howard Hinnant's `civil_from_days`.
     let days = i64::try_from(ms / 86_400_000).expect("u64::MAX ms are under 2^38 days") + 719_468;
     let era = days / 146_097;

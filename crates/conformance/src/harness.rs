@@ -34,6 +34,10 @@ pub fn trials<E: Engine>(engine: E) -> Vec<Trial> {
         on.store("users::insert_all_or_none", users::insert_all_or_none),
         on.store("users::tokens_and_passwords", users::tokens_and_passwords),
         on.store(
+            "users::listed_in_id_order_by_pages",
+            users::listed_in_id_order_by_pages,
+        ),
+        on.store(
             "users::a_user_registered_again_does_not_inherit_old_messages",
             users::a_user_registered_again_does_not_inherit_old_messages,
         ),

@@ -18,5 +18,5 @@ pub use roam_domain::{
         Committed, DeliveryStore, Events, GroupStore, PendingQueue, RemovedUser, RoamingStore,
         Store, StoreError, UserStore, no_events,
     },
-    user::{NewUser, Password, UserId, entity_uuid},
+    user::{NewUser, Password, User, UserId, entity_uuid},
 };

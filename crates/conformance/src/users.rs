@@ -13,6 +13,34 @@ pub(crate) async fn insert_all_or_none(s: Arc<dyn Store>) {
     assert!(s.user(&uid("bob")).await.unwrap().is_none());
 }
 
+pub(crate) async fn listed_in_id_order_by_pages(s: Arc<dyn Store>) {
+    assert!(s.users_after(None, 10).await.unwrap().is_empty());
+    s.insert_users(vec![new_user("carol"), new_user("alice"), new_user("bob")])
+        .await
+        .unwrap();
+    let ids = |users: Vec<User>| -> Vec<String> {
+        users
+            .into_iter()
+            .map(|u| u.id.as_str().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(s.users_after(None, 2).await.unwrap()), ["alice", "bob"]);
+    assert_eq!(
+        ids(s.users_after(Some(&uid("bob")), 2).await.unwrap()),
+        ["carol"]
+    );
+    // After a user that does not exist: those whose id sorts after it.
+    assert_eq!(
+        ids(s.users_after(Some(&uid("b")), 10).await.unwrap()),
+        ["bob", "carol"]
+    );
+    s.delete_user(&uid("bob"), no_events()).await.unwrap();
+    assert_eq!(
+        ids(s.users_after(None, 10).await.unwrap()),
+        ["alice", "carol"]
+    );
+}
+
 pub(crate) async fn tokens_and_passwords(s: Arc<dyn Store>) {
     s.insert_users(vec![new_user("alice")]).await.unwrap();
     let t = Token::generate();

@@ -81,7 +81,7 @@ impl Rest {
     pub fn router(self: &Arc<Self>) -> Router {
         let app = Router::new()
             .route("/token", post(users::token))
-            .route("/users", post(users::create))
+            .route("/users", post(users::create).get(users::list))
             .route("/users/{username}", get(users::get).delete(users::delete))
             .route("/users/{username}/password", put(users::set_password))
             .route("/users/{username}/joined_chatgroups", get(groups::joined))

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::{
     Rest,
     error::ApiError,
-    extract::{Caller, ClientIp, JsonBody, MaybeCaller},
+    extract::{Caller, ClientIp, JsonBody, MaybeCaller, Params},
 };
 
 impl Rest {
@@ -31,6 +31,7 @@ impl Rest {
             organization: self.org.clone(),
             application_name: self.app.clone(),
             count: count.then_some(users.len()),
+            cursor: None,
         }
     }
 }
@@ -110,6 +111,42 @@ pub async fn create(
         )
         .await?;
     Ok(Json(rest.entities("post", "/users", &created, false)))
+}
+
+/// Users per page of the user list when the request names no `limit`.
+const DEFAULT_USER_PAGE: usize = 10;
+/// Most users per page of the user list.
+const MAX_USER_PAGE: usize = 100;
+
+/// # `GET /{org}/{app}/users?limit=&cursor=` (admin only)
+///
+/// A page of users in id order (Easemob's batch user query). `cursor` is the last user of
+/// the previous page; a full page carries the next one's.
+pub async fn list(
+    State(rest): State<Arc<Rest>>,
+    Caller(caller): Caller,
+    params: Params,
+) -> Result<Json<EntitiesResponse>, ApiError> {
+    let limit = match params.get("limit").map(String::as_str) {
+        None | Some("") => DEFAULT_USER_PAGE,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_USER_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::IllegalArgument(format!("limit must be 1 to {MAX_USER_PAGE}"))
+            })?,
+    };
+    let after = params
+        .get("cursor")
+        .map(String::as_str)
+        .filter(|c| !c.is_empty());
+    let users = rest.roam.list_users(&caller, after, limit).await?;
+    let mut body = rest.entities("get", "/users", &users, true);
+    if users.len() == limit {
+        body.cursor = users.last().map(|u| u.id.as_str().to_owned());
+    }
+    Ok(Json(body))
 }
 
 /// # `GET /{org}/{app}/users/{username}`

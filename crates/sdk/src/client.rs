@@ -26,7 +26,8 @@ use crate::{
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Sent {
-    /// The server's id for the message.
+    /// The server's id for the message. (Serialized as a string: it passes 2^53.)
+    #[serde(serialize_with = "crate::ids::string")]
     pub id: u64,
     /// Server time, ms since the Unix epoch.
     pub time: u64,
@@ -162,7 +163,14 @@ impl Client {
                     ..Default::default()
                 };
                 let t: TokenResponse =
-                    Client::answer(http.post(format!("{base}/token")).json(&request)).await?;
+                    Client::answer(http.post(format!("{base}/token")).json(&request))
+                        .await
+                        .map_err(|e| match e {
+                            Error::Unauthorized(_) => {
+                                Error::Unauthorized(crate::error::BAD_LOGIN.into())
+                            }
+                            e => e,
+                        })?;
                 t.access_token
             }
         };

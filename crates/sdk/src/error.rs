@@ -49,8 +49,10 @@ pub enum InputError {
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// (Not the error's `source`: the message already says it, and a chain printed as
+    /// `a: b` would say it twice.)
     #[error("invalid argument: {0}")]
-    Input(#[from] InputError),
+    Input(InputError),
     /// Wrong password, or the token is unknown or expired (HTTP 401, or a refused login).
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -97,6 +99,16 @@ pub enum Error {
     #[error("unexpected answer: {0}")]
     Protocol(String),
 }
+
+impl From<InputError> for Error {
+    fn from(e: InputError) -> Error {
+        Error::Input(e)
+    }
+}
+
+/// What a refused password login means: the server answers the same for an unknown user and
+/// a wrong password (so as not to tell which users exist), and so does the SDK.
+pub(crate) const BAD_LOGIN: &str = "unknown user or wrong password";
 
 /// Easemob's REST error codes the SDK tells apart.
 const CONVERSATION_NOT_FOUND: u32 = 91001;

@@ -34,12 +34,14 @@ pub enum Event {
     ReadAck {
         from: String,
         to: String,
+        #[serde(serialize_with = "crate::ids::string")]
         message_id: u64,
     },
     /// `from`'s device received the message `message_id` (a delivery ack).
     DeliveryAck {
         from: String,
         to: String,
+        #[serde(serialize_with = "crate::ids::string")]
         message_id: u64,
     },
     /// `from` read a whole conversation (a conversation read ack). When `from` is this user

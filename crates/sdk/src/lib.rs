@@ -32,14 +32,20 @@
 //! A client keeps its connection up by itself: after a drop it reconnects with backoff, sends
 //! again what was not acknowledged (the server stores it once) and delivers what arrived
 //! meanwhile, each message once ([`Event::Disconnected`] and [`Event::Reconnected`] say so).
+//!
+//! The types serialize (for logs, tools and the `roam` CLI's `--json`) with 64-bit ids as
+//! JSON strings: message ids pass 2^53, which JavaScript numbers and `jq` round.
+mod admin;
 mod client;
 mod connection;
 mod conversation;
 mod error;
 mod event;
+mod ids;
 mod message;
 mod options;
 
+pub use admin::{Admin, Group, GroupSummary, Member, NewGroup, User};
 pub use client::{Client, Sent};
 pub use connection::Reconnect;
 pub use conversation::{

@@ -266,7 +266,9 @@ impl Outgoing {
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Message {
-    /// The server's id: unique, time-ordered; the cursor of history pages.
+    /// The server's id: unique, time-ordered; the cursor of history pages. (Serialized as a
+    /// string: it passes 2^53.)
+    #[serde(serialize_with = "crate::ids::string")]
     pub id: u64,
     pub from: String,
     /// The sender's device, when the server says.

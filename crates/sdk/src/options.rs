@@ -64,16 +64,20 @@ impl Options {
         Options::new(api_url, app_key, user, Credentials::Token(token.into()))
     }
 
-    /// Options with the defaults for everything else.
+    /// Options with the defaults for everything else. `api_url` may be a full URL
+    /// (`http(s)://…`), the WebSocket URL's scheme (`ws(s)://…`, read as `http(s)://…`), or
+    /// a bare `host:port` (read as `http://host:port`).
     ///
     /// ```
     /// use roam_sdk::{Credentials, Options};
     /// let o = Options::new("http://h:1", "o#a", "bob", Credentials::Password("pw".into()));
     /// assert!(o.resource.is_none());
+    /// let bare = Options::new("127.0.0.1:5280", "o#a", "bob", Credentials::Password("pw".into()));
+    /// assert_eq!(bare.api_url, "http://127.0.0.1:5280");
     /// ```
     pub fn new(api_url: &str, app_key: &str, user: &str, credentials: Credentials) -> Options {
         Options {
-            api_url: api_url.trim_end_matches('/').to_owned(),
+            api_url: api_base(api_url),
             ws_url: None,
             app_key: app_key.to_owned(),
             user: user.to_owned(),
@@ -111,5 +115,42 @@ impl Options {
             };
             format!("{base}/websocket")
         })
+    }
+}
+
+/// The REST base URL of what a user typed for a server: `http(s)://` as given, `ws(s)://` as
+/// `http(s)://`, no scheme as `http://`; without a trailing `/`.
+fn api_base(given: &str) -> String {
+    let given = given.trim().trim_end_matches('/');
+    let (scheme, rest) = match given.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+        None => ("http".to_owned(), given),
+    };
+    let scheme = match scheme.as_str() {
+        "ws" => "http",
+        "wss" => "https",
+        other => other,
+    };
+    format!("{scheme}://{rest}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_is_given_as_host_port_or_any_url() {
+        for (given, base) in [
+            ("127.0.0.1:5280", "http://127.0.0.1:5280"),
+            ("localhost:5280/", "http://localhost:5280"),
+            ("http://h:1", "http://h:1"),
+            ("https://im.example.com/", "https://im.example.com"),
+            ("ws://h:1", "http://h:1"),
+            ("WSS://im.example.com", "https://im.example.com"),
+        ] {
+            assert_eq!(api_base(given), base, "{given}");
+        }
+        let o = Options::password("wss://im.example.com", "o#a", "u", "p");
+        assert_eq!(o.ws_url(), "wss://im.example.com/websocket");
     }
 }

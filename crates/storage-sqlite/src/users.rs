@@ -28,6 +28,25 @@ impl UserStore for SqliteStore {
         self.readers.read(move |c| get(c, &id)).await
     }
 
+    async fn users_after(
+        &self,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> Result<Vec<User>, StoreError> {
+        let after = after.map_or_else(String::new, |u| u.as_str().to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT id, uuid, password_hash, nickname, created_ms, modified_ms FROM users \
+                     WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?
+                .query_map(params![after, limit], user_from_row)?
+                .collect()
+            })
+            .await
+    }
+
     async fn delete_user(
         &self,
         id: &UserId,

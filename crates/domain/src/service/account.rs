@@ -259,6 +259,20 @@ impl Roam {
             .ok_or(AccountError::UserNotFound(id))
     }
 
+    /// A page of users (admin only) in id order: at most `limit` after the user `after`.
+    pub async fn list_users(
+        &self,
+        caller: &Principal,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<User>, AccountError> {
+        if *caller != Principal::Admin {
+            return Err(AccountError::Forbidden);
+        }
+        let after = after.map(UserId::parse).transpose()?;
+        Ok(self.store.users_after(after.as_ref(), limit).await?)
+    }
+
     /// Removes a user (admin only) with the groups and chat rooms they own (their members are
     /// told, as for a destroy) and their place in the others (whose members see them leave),
     /// all in one write, and logs their devices out.

@@ -26,6 +26,13 @@ pub trait UserStore: Send + Sync + 'static {
     /// Creates all users or none; [`StoreError::DuplicateUser`] names the first that exists.
     async fn insert_users(&self, users: Vec<NewUser>) -> Result<Vec<User>, StoreError>;
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError>;
+    /// A page of users in id order: at most `limit` of those whose id sorts after `after`
+    /// (all from the first when `None`). For the admin's user list.
+    async fn users_after(
+        &self,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> Result<Vec<User>, StoreError>;
     /// Removes the user, their tokens, devices and conversation positions, destroys the
     /// groups and chat rooms they own (as [`super::GroupStore::delete_group`] would) and takes
     /// them out of the others (as [`super::GroupStore::remove_members`] would), all in one

@@ -110,6 +110,9 @@ pub struct EntitiesResponse {
     pub application_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
+    /// The user list's next page (`GET /users?cursor=`), when this page was full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 /// Every REST error: `{error, error_description, error_code?}`. The SDK maps the HTTP status plus

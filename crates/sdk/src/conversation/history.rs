@@ -125,7 +125,8 @@ impl HistoryQuery {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryPage {
     pub messages: Vec<Message>,
-    /// The last message's id: the next page's cursor.
+    /// The last message's id: the next page's cursor. (Serialized as a string.)
+    #[serde(serialize_with = "crate::ids::optional_string")]
     pub cursor: Option<u64>,
     /// No more messages in this direction.
     pub is_last: bool,

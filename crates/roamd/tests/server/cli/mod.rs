@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::{APP_KEY, TestApp, spawn_app};
 
+mod admin;
+mod fixes;
+
 /// `target/<profile>/roam`: the test runs from `target/<profile>/deps/`.
 fn roam_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
@@ -30,34 +33,49 @@ fn roam_bin() -> PathBuf {
     bin
 }
 
-/// `roam --server … --app-key … --user <user> --password <password> <args>`, with no
-/// `ROAM_*` variables from the environment.
-fn command(app: &TestApp, user: &str, password: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(roam_bin());
+/// `roam --app-key …` with no `ROAM_*` variables from the environment, and nothing else.
+fn bare(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
     for var in [
         "ROAM_SERVER",
         "ROAM_APP_KEY",
         "ROAM_USER",
         "ROAM_PASSWORD",
         "ROAM_TOKEN",
+        "ROAM_CLIENT_ID",
+        "ROAM_CLIENT_SECRET",
+        "ROAM_PEER",
     ] {
         cmd.env_remove(var);
     }
+    cmd.args(["--app-key", APP_KEY]);
+    cmd
+}
+
+/// `roam --server … --app-key … --user <user> --password <password> <args>`, with no
+/// `ROAM_*` variables from the environment.
+fn command(app: &TestApp, user: &str, password: &str, args: &[&str]) -> Command {
+    let mut cmd = bare(&roam_bin());
     cmd.args(["--server", &format!("http://{}", app.addr)])
-        .args(["--app-key", APP_KEY, "--user", user, "--password", password])
+        .args(["--user", user, "--password", password])
         .args(args);
     cmd
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(super) struct Run {
+    pub(super) code: Option<i32>,
+    pub(super) stdout: String,
+    pub(super) stderr: String,
 }
 
 /// Runs `roam` to its end (on a blocking thread: the server runs on this test's runtime).
 async fn run(app: &TestApp, user: &str, password: &str, args: &[&str]) -> Run {
-    let mut cmd = command(app, user, password, args);
+    run_command(command(app, user, password, args)).await
+}
+
+/// Runs a prepared command to its end (on a blocking thread).
+async fn run_command(mut cmd: Command) -> Run {
+    let args = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
     let out = tokio::time::timeout(
         Duration::from_secs(30),
         tokio::task::spawn_blocking(move || cmd.output()),
@@ -106,6 +124,15 @@ fn conversation_ids(pages: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// A message id as the CLI writes it in JSON: a string of digits (ids pass 2^53, past what
+/// JavaScript numbers and `jq` hold exactly).
+fn id_of(v: &Value) -> u64 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("an id is a JSON string: {v}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("an id is digits ({e}): {v}"))
+}
+
 /// The message ids of one JSON history page.
 fn message_ids(pages: &[Value]) -> Vec<u64> {
     assert_eq!(pages.len(), 1, "{pages:?}");
@@ -113,7 +140,7 @@ fn message_ids(pages: &[Value]) -> Vec<u64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| m["id"].as_u64().unwrap())
+        .map(|m| id_of(&m["id"]))
         .collect()
 }
 
@@ -129,7 +156,7 @@ async fn send_list_history_pin_and_delete_through_the_cli() {
         .parse()
         .expect("send prints the id");
     let second = json(&app, "alice", &["send", "bob", "second"]).await;
-    let second = second[0]["id"].as_u64().expect("{\"id\":…}");
+    let second = id_of(&second[0]["id"]);
     assert!(second > first);
     ok(&app, "alice", &["send", "carol", "hi carol"]).await;
 
@@ -138,7 +165,7 @@ async fn send_list_history_pin_and_delete_through_the_cli() {
     assert_eq!(conversation_ids(&pages), ["carol", "bob"]);
     let bob = &pages[0]["conversations"][1];
     assert_eq!(bob["chat_type"], "single");
-    assert_eq!(bob["last_message"]["id"], second);
+    assert_eq!(id_of(&bob["last_message"]["id"]), second);
     assert_eq!(bob["last_message"]["body"]["text"], "second");
     // Page by page: one conversation per page, two pages.
     let pages = json(
