@@ -56,6 +56,13 @@ impl Server {
             rest_messages_update_conversations: config.rest_messages_update_conversations,
             max_groups_per_user: config.max_groups_per_user,
             max_chatrooms_per_user: config.max_chatrooms_per_user,
+            hash_threads: config.password_hash_threads,
+            hash_queue: config.password_hash_queue,
+            login_limits: ThrottleLimits {
+                per_ip: config.login_limit_per_ip,
+                per_account: config.login_limit_per_account,
+                window: Duration::from_secs(config.login_window_secs),
+            },
             ..Policy::default()
         };
         let roam = Arc::new(Roam::new(store, hub.clone(), admin, policy));
@@ -127,11 +134,6 @@ impl Server {
         let stop = self.stop;
         let limits = self.http;
         serve::serve(self.listener, self.router, limits, async move {
-        // Connection info gives handlers the client's address (login throttling).
-        let app = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             let _ = stop.send(true);
         })

@@ -254,6 +254,7 @@ impl Admin {
         let path = format!("/users/{}/password", segment(username, "username")?);
         let body = NewPasswordBody {
             newpassword: password.to_owned(),
+            oldpassword: None,
         };
         let _: serde_json::Value = Admin::answer(self.rest(Method::PUT, &path).json(&body)).await?;
         Ok(())
