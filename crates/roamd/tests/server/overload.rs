@@ -16,15 +16,16 @@ use crate::{
     spawn_app, spawn_app_with,
 };
 
-/// `mallory` sends `n` messages to `to`, each with a 60,000-byte string in `ext` (a client
-/// frame stays under the 64 KiB limit; 20 of them are more than 1 MiB).
+/// `mallory` sends `n` messages to `to`, each with a 15,000-byte string in `ext` (just under
+/// the 16 KiB a message may take; 60 of them are more than 1 MiB, and a page of 50 would be
+/// over 1 MiB as SockJS base64).
 async fn send_large(mallory: &mut Device, to: &str, n: usize) {
     for i in 0..n {
         let mut body = text_body("mallory", to, &format!("large {i}"));
         body.ext = vec![KeyValue {
             key: Some("pad".into()),
             r#type: Some(key_value::ValueType::String as i32),
-            value: Some(key_value::Value::StringValue("x".repeat(60_000))),
+            value: Some(key_value::Value::StringValue("x".repeat(15_000))),
         }];
         mallory.send_body(to, body).await.unwrap().unwrap();
     }
@@ -42,15 +43,15 @@ async fn pull_without_reading(d: &mut Device, peer: &str, n: usize) {
 }
 
 #[tokio::test]
-async fn twenty_large_messages_reach_the_victim_in_pages_that_fit_a_frame() {
+async fn sixty_large_messages_reach_the_victim_in_pages_that_fit_a_frame() {
     let app = spawn_app().await;
     app.users(&["mallory", "victim"]).await;
     let mut mallory = app.device("mallory", "m").await;
-    send_large(&mut mallory, "victim", 20).await;
+    send_large(&mut mallory, "victim", 60).await;
     let mut victim = app.device("victim", "v").await;
     let got = victim.sync_all().await.unwrap();
-    assert_eq!(got.len(), 20);
-    assert_eq!(got[19].text(), Some("large 19"));
+    assert_eq!(got.len(), 60);
+    assert_eq!(got[59].text(), Some("large 59"));
     // Everything was acknowledged: the next login owes nothing, and the session is alive.
     assert!(victim.unread().await.unwrap().is_empty());
 }
@@ -60,7 +61,7 @@ async fn a_client_that_stops_reading_is_closed_after_the_write_timeout() {
     let app = spawn_app_with(|c| c.write_timeout_secs = 2).await;
     app.users(&["mallory", "victim"]).await;
     let mut mallory = app.device("mallory", "m").await;
-    send_large(&mut mallory, "victim", 8).await;
+    send_large(&mut mallory, "victim", 40).await;
     let mut victim = app.device("victim", "v").await;
     // ~240 KB per answer, 200 answers: far more than the socket buffers hold.
     pull_without_reading(&mut victim, "mallory", 200).await;
@@ -85,7 +86,7 @@ async fn a_flood_from_one_device_does_not_drop_the_senders_slow_other_device() {
     .await;
     app.users(&["mallory", "alice", "bob"]).await;
     let mut mallory = app.device("mallory", "m").await;
-    send_large(&mut mallory, "alice", 8).await;
+    send_large(&mut mallory, "alice", 40).await;
     let mut a1 = app.device("alice", "a1").await;
     let mut a2 = app.device("alice", "a2").await;
     // a2 is slow: the server is blocked writing to it while a1 sends more messages than a
