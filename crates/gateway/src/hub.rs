@@ -116,6 +116,11 @@ impl Hub {
         })
     }
 
+    /// How many sessions are online, all users together.
+    pub fn devices_online(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
     /// How many sessions `user` has online.
     pub fn online(&self, user: &UserId) -> usize {
         self.lock().get(user).map_or(0, Vec::len)

@@ -34,7 +34,7 @@ use crate::{
 pub const REST_RESOURCE: &str = "roam_rest";
 
 /// Body of `POST /messages/{users|chatgroups|chatrooms}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     /// Sender; Easemob's default is `admin`.
     #[serde(default)]

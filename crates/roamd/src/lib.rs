@@ -15,6 +15,7 @@ use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tokio::{net::TcpListener, sync::watch};
 
 pub mod config;
+pub mod metrics;
 
 use config::Config;
 
@@ -33,7 +34,7 @@ impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Server> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("create data dir {}", config.data_dir.display()))?;
-        let store = open_sqlite(&config.data_dir.join("roam.db"), config)?;
+        let (store, writer_stats) = open_sqlite(&config.data_dir.join("roam.db"), config)?;
         let (admin, generated_admin) = admin_credential(&*store, config).await?;
         let app_uuid = match store.setting("app_uuid").await? {
             Some(u) => u,
@@ -66,7 +67,13 @@ impl Server {
             stopped,
         );
         let rest = Rest::new(roam, &config.app_key, app_uuid, config.open_registration);
-        let router = gateway.router().merge(rest.router());
+        let metrics = metrics::Metrics::new(gateway.clone(), writer_stats);
+        let router = metrics.layer(
+            gateway
+                .router()
+                .merge(rest.router())
+                .merge(metrics.routes(rest.clone())),
+        );
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listen on {}", config.listen))?;
@@ -108,7 +115,11 @@ impl Server {
     }
 }
 
-fn open_sqlite(path: &Path, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// The store, and its writer's stats for `/metrics`.
+fn open_sqlite(
+    path: &Path,
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<roam_storage_sqlite::WriterStats>)> {
     let synchronous = match config.sqlite_synchronous.as_str() {
         "normal" => Synchronous::Normal,
         _ => Synchronous::Full,
@@ -121,7 +132,8 @@ fn open_sqlite(path: &Path, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         },
     )
     .with_context(|| format!("open {}", path.display()))?;
-    Ok(Arc::new(store))
+    let stats = store.writer_stats();
+    Ok((Arc::new(store), stats))
 }
 
 /// The configured admin credential, else the one kept in the store, else a new one (saved).

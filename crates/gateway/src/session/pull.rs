@@ -48,7 +48,10 @@ impl Session {
                 let metas = batch
                     .messages
                     .iter()
-                    .map(|m| meta_of(self.app_key(), self.me(), m))
+                    .map(|m| {
+                        self.gw.traffic.record_delivered(m.kind);
+                        meta_of(self.app_key(), self.me(), m)
+                    })
                     .collect();
                 msync::pull_batch(queue, metas, next_key, now)
             }

@@ -4,10 +4,12 @@
     clippy::unwrap_used,
     reason = "a test suite: a panic is a failed test with its location"
 )]
+mod authz;
 mod cli;
 mod client;
 mod groups;
 mod messaging;
+mod observability;
 mod pull_keys;
 mod rest;
 mod roaming;
