@@ -29,12 +29,23 @@ addr=$(sed -n 's/^roamd listening on //p' "$out")
 [ -n "$addr" ] || { echo "roamd did not start" >&2; exit 1; }
 base="http://$addr"
 
-token=$(curl -sf -X POST "$base/roam/demo/token" -H 'Content-Type: application/json' \
-  -d '{"grant_type":"client_credentials","client_id":"admin","client_secret":"secret"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-curl -sf -X POST "$base/roam/demo/users" -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/json' \
-  -d '[{"username":"alice","password":"pw"},{"username":"bob","password":"pw"}]' >/dev/null
+# The admin token, and two users for the routes that name one.
+token=$(python3 - "$base" <<'PY'
+import json, sys, urllib.request
+base = sys.argv[1]
+def post(path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(base + path, json.dumps(body).encode(), headers)
+    return json.load(urllib.request.urlopen(req))
+token = post("/roam/demo/token", {"grant_type": "client_credentials",
+                                  "client_id": "admin", "client_secret": "secret"})["access_token"]
+post("/roam/demo/users", [{"username": "alice", "password": "pw"},
+                          {"username": "bob", "password": "pw"}], token)
+print(token)
+PY
+)
 
 status=0
 "$venv/bin/schemathesis" run "$base/openapi.json" \

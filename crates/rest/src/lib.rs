@@ -149,7 +149,7 @@ async fn health(State(rest): State<Arc<Rest>>) -> Response {
 /// The API's OpenAPI document (see [`openapi`]). Needs no token: it describes the API, it
 /// holds no data.
 async fn openapi_json(State(rest): State<Arc<Rest>>) -> Response {
-    axum::Json(openapi::document(&rest)).into_response()
+    axum::Json(openapi::document(&rest.org, &rest.app)).into_response()
 }
 
 /// # `GET /ready`

@@ -18,10 +18,7 @@ use utoipa::{
     },
 };
 
-use crate::{
-    Rest,
-    routes::{Route, table},
-};
+use crate::routes::{Route, table};
 use roam_protocol::rest::ErrorBody;
 
 const JSON: &str = "application/json";
@@ -72,7 +69,7 @@ fn params_of(path: &str) -> impl Iterator<Item = &str> {
 }
 
 fn operation(
-    rest: &Rest,
+    (org, app): (&str, &str),
     route: &Route,
     components: &mut Vec<(String, RefOr<Schema>)>,
 ) -> utoipa::openapi::path::Operation {
@@ -86,8 +83,8 @@ fn operation(
         .response("default", error_response());
     for name in params_of(route.path) {
         let only = match name {
-            "org" => Some(rest.org.as_str()),
-            "app" => Some(rest.app.as_str()),
+            "org" => Some(org),
+            "app" => Some(app),
             _ => None,
         };
         op = op.parameter(path_param(name, only));
@@ -130,14 +127,14 @@ fn probe(summary: &str, statuses: &[(&str, &str)]) -> utoipa::openapi::path::Ope
     op.build()
 }
 
-/// The whole document for this server's app.
-pub fn document(rest: &Rest) -> OpenApi {
+/// The whole document for the app `org#app`.
+pub fn document(org: &str, app: &str) -> OpenApi {
     let mut components = Vec::new();
     ErrorBody::schemas(&mut components);
     components.push((ErrorBody::name().into_owned(), ErrorBody::schema()));
     let mut paths = Paths::new();
     for route in table() {
-        let op = operation(rest, &route, &mut components);
+        let op = operation((org, app), &route, &mut components);
         paths.add_path_operation(route.path, vec![method(&route.method)], op);
     }
     let up = [("200", "serving"), ("503", "the store does not answer")];
@@ -165,4 +162,59 @@ pub fn document(rest: &Rest) -> OpenApi {
         .paths(paths)
         .components(Some(components))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn refs(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                    out.insert(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    fn doc() -> serde_json::Value {
+        serde_json::to_value(document("roam", "demo")).expect("the document serializes")
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = doc();
+        let mut found = BTreeSet::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        let missing: Vec<_> = found
+            .iter()
+            .filter(|r| {
+                let name = r.trim_start_matches("#/components/schemas/");
+                doc["components"]["schemas"].get(name).is_none()
+            })
+            .collect();
+        assert!(missing.is_empty(), "unresolved: {missing:?}");
+    }
+
+    #[test]
+    fn every_route_is_described_with_its_app() {
+        let doc = doc();
+        for route in table() {
+            let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
+            assert!(op.is_object(), "{} {} missing", route.method, route.path);
+            let org = op["parameters"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["name"] == "org"))
+                .expect("an org parameter");
+            assert_eq!(org["schema"]["enum"], serde_json::json!(["roam"]));
+            assert_eq!(op["security"].is_array(), route.token, "{}", route.path);
+        }
+    }
 }

@@ -17,7 +17,9 @@ pub struct Envelope<D, E = NoEntity> {
     /// The request's path.
     pub uri: String,
     #[serde(default = "Vec::new")]
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub entities: Vec<E>,
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub data: D,
     #[serde(default)]
     pub timestamp: u64,
@@ -164,8 +166,8 @@ pub struct MemberResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
+    One(#[cfg_attr(feature = "openapi", schema(inline))] T),
+    Many(#[cfg_attr(feature = "openapi", schema(inline))] Vec<T>),
 }
 
 /// `data` of a batch add (`POST /chatgroups/{id}/users`).

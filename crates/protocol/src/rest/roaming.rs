@@ -12,6 +12,7 @@ use crate::message_json::ChatKind;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataResponse<T> {
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub data: T,
 }
 
