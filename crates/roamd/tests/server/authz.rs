@@ -157,15 +157,15 @@ fn every_route_has_a_row() {
 }
 
 /// The users, groups and tokens one run of the matrix needs.
-struct World {
+pub(crate) struct World {
     /// ann: the path's user; owns `group` and `room`, where cat is a member.
-    ann: String,
+    pub(crate) ann: String,
     /// bob: a stranger to ann's groups.
-    bob: String,
-    cat: String,
-    expired: String,
-    group: String,
-    room: String,
+    pub(crate) bob: String,
+    pub(crate) cat: String,
+    pub(crate) expired: String,
+    pub(crate) group: String,
+    pub(crate) room: String,
 }
 
 async fn create(app: &TestApp, kind: &str, members: &[&str]) -> String {
@@ -187,7 +187,7 @@ async fn create(app: &TestApp, kind: &str, members: &[&str]) -> String {
         .to_owned()
 }
 
-async fn world(app: &TestApp) -> World {
+pub(crate) async fn world(app: &TestApp) -> World {
     app.users(&["ann", "bob", "cat", "dan"]).await;
     let expired = app.token("ann").await;
     let db = app.dir.path().join("roam.db");

@@ -5,6 +5,7 @@
     reason = "a test suite: a panic is a failed test with its location"
 )]
 mod authz;
+mod authz_msync;
 mod cli;
 mod client;
 mod groups;
