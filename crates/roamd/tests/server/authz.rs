@@ -34,6 +34,17 @@ enum Rule {
     Leaver,
 }
 
+/// What a route's calls may change, and so what each route needs afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    /// Nothing another row relies on: the shared world.
+    No,
+    /// The group or chat room it names: new ones in the shared world.
+    Groups,
+    /// Users or their tokens: a server and world of its own.
+    World,
+}
+
 /// A caller in the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -82,23 +93,22 @@ fn expect(rule: Rule, who: Who) -> Expect {
     }
 }
 
-/// The rule of each route, and whether calling it may change what later calls find (then it
-/// runs against a world of its own). `None`: the route has no row yet.
-fn rule(route: &Route) -> Option<(Rule, bool)> {
+/// The rule of each route, and what calling it may change. `None`: the route has no row yet.
+fn rule(route: &Route) -> Option<(Rule, Fresh)> {
     let path = route
         .path
         .strip_prefix("/{org}/{app}")
         .unwrap_or(route.path);
     Some(match (route.method.as_str(), path) {
-        ("POST", "/token") => (Rule::Public, false),
-        ("POST", "/users") => (Rule::Admin, false),
-        ("GET", "/users/{username}") => (Rule::SelfOrAdmin, false),
-        ("DELETE", "/users/{username}") => (Rule::Admin, true),
-        ("PUT", "/users/{username}/password") => (Rule::SelfOrAdmin, true),
+        ("POST", "/token") => (Rule::Public, Fresh::No),
+        ("POST", "/users") => (Rule::Admin, Fresh::No),
+        ("GET", "/users/{username}") => (Rule::SelfOrAdmin, Fresh::No),
+        ("DELETE", "/users/{username}") => (Rule::Admin, Fresh::World),
+        ("PUT", "/users/{username}/password") => (Rule::SelfOrAdmin, Fresh::World),
         ("GET", "/users/{username}/joined_chatgroups" | "/users/{username}/joined_chatrooms") => {
-            (Rule::SelfOrAdmin, false)
+            (Rule::SelfOrAdmin, Fresh::No)
         }
-        ("GET", "/chatgroups/user/{username}") => (Rule::SelfOrAdmin, false),
+        ("GET", "/chatgroups/user/{username}") => (Rule::SelfOrAdmin, Fresh::No),
         (
             _,
             "/sdk/user/{username}/user_channels/list"
@@ -112,33 +122,35 @@ fn rule(route: &Route) -> Option<(Rule, bool)> {
             | "/sdk/message/roaming/{kind}/user/{username}"
             | "/sdk/message/roaming/{kind}/user/{username}/time"
             | "/sdk/message/roaming/user/{username}/delete/all",
-        ) => (Rule::SelfOrAdmin, false),
+        ) => (Rule::SelfOrAdmin, Fresh::No),
         ("POST", "/messages/users" | "/messages/chatgroups" | "/messages/chatrooms") => {
-            (Rule::Admin, false)
+            (Rule::Admin, Fresh::No)
         }
-        ("POST", "/chatgroups") => (Rule::AnyUser, false),
+        ("POST", "/chatgroups") => (Rule::AnyUser, Fresh::No),
         // Any user may open a chat room (Easemob leaves this to the app's settings).
-        ("POST", "/chatrooms") => (Rule::AnyUser, false),
-        ("GET", "/chatgroups" | "/publicchatgroups" | "/chatrooms") => (Rule::AnyUser, false),
+        ("POST", "/chatrooms") => (Rule::AnyUser, Fresh::No),
+        ("GET", "/chatgroups" | "/publicchatgroups" | "/chatrooms") => (Rule::AnyUser, Fresh::No),
         // The world's group is public: anyone sees its details (not its members); chat rooms
         // are open to all.
         ("GET", "/chatgroups/{id}" | "/chatrooms/{id}" | "/chatrooms/{id}/users") => {
-            (Rule::AnyUser, false)
+            (Rule::AnyUser, Fresh::No)
         }
-        ("GET", "/chatgroups/{id}/users") => (Rule::Member, false),
-        ("DELETE", "/chatgroups/{id}" | "/chatrooms/{id}") => (Rule::Owner, true),
-        ("PUT", "/chatgroups/{id}" | "/chatrooms/{id}") => (Rule::Owner, true),
-        ("POST", "/chatgroups/{id}/users" | "/chatrooms/{id}/users") => (Rule::Owner, true),
+        ("GET", "/chatgroups/{id}/users") => (Rule::Member, Fresh::No),
+        ("DELETE", "/chatgroups/{id}" | "/chatrooms/{id}") => (Rule::Owner, Fresh::Groups),
+        ("PUT", "/chatgroups/{id}" | "/chatrooms/{id}") => (Rule::Owner, Fresh::Groups),
+        ("POST", "/chatgroups/{id}/users" | "/chatrooms/{id}/users") => {
+            (Rule::Owner, Fresh::Groups)
+        }
         ("POST", "/chatgroups/{id}/users/{usernames}" | "/chatrooms/{id}/users/{usernames}") => {
-            (Rule::Owner, true)
+            (Rule::Owner, Fresh::Groups)
         }
         ("DELETE", "/chatgroups/{id}/users/{usernames}" | "/chatrooms/{id}/users/{usernames}") => {
-            (Rule::Owner, true)
+            (Rule::Owner, Fresh::Groups)
         }
         // The world's group does not allow members to invite.
-        ("POST", "/chatgroups/{id}/invite") => (Rule::Owner, true),
-        ("POST", "/chatgroups/{id}/apply") => (Rule::UsersOnly, true),
-        ("DELETE", "/chatgroups/{id}/quit") => (Rule::Leaver, true),
+        ("POST", "/chatgroups/{id}/invite") => (Rule::Owner, Fresh::Groups),
+        ("POST", "/chatgroups/{id}/apply") => (Rule::UsersOnly, Fresh::Groups),
+        ("DELETE", "/chatgroups/{id}/quit") => (Rule::Leaver, Fresh::Groups),
         _ => return None,
     })
 }
@@ -157,6 +169,7 @@ fn every_route_has_a_row() {
 }
 
 /// The users, groups and tokens one run of the matrix needs.
+#[derive(Clone)]
 pub(crate) struct World {
     /// ann: the path's user; owns `group` and `room`, where cat is a member.
     pub(crate) ann: String,
@@ -284,21 +297,25 @@ async fn every_route_refuses_whom_it_must() {
     let mut failures = Vec::new();
     let mut seen = BTreeSet::new();
     for route in table() {
-        let (rule, changes) = rule(&route).expect("every_route_has_a_row");
+        let (rule, fresh) = rule(&route).expect("every_route_has_a_row");
         seen.insert(format!("{} {}", route.method, route.path));
-        // A route that changes what it acts on gets a world of its own.
-        let own = if changes {
+        // A route that changes what it acts on gets it afresh.
+        let own = if fresh == Fresh::World {
             Some(spawn_app().await)
         } else {
             None
         };
         let app = own.as_ref().unwrap_or(&shared);
-        let own_world = if own.is_some() {
-            Some(world(app).await)
-        } else {
-            None
+        let w = match fresh {
+            Fresh::No => shared_world.clone(),
+            Fresh::Groups => World {
+                group: create(app, "chatgroups", &["cat"]).await,
+                room: create(app, "chatrooms", &["cat"]).await,
+                ..shared_world.clone()
+            },
+            Fresh::World => world(app).await,
         };
-        let w = own_world.as_ref().unwrap_or(&shared_world);
+        let w = &w;
         for who in CALLERS {
             let (path, body) = request(&route, w);
             let (status, answer) = http(
