@@ -84,7 +84,7 @@ impl Rest {
         Router::new()
             .route("/health", get(health).with_state(self.clone()))
             .route("/ready", get(ready).with_state(self.clone()))
-            .route("/openapi.json", get(openapi_json).with_state(self.clone()))
+            .route("/openapi.json", openapi_json(&self.org, &self.app))
             .nest("/{org}/{app}", app)
             .fallback(not_found)
             .layer(cors())
@@ -147,9 +147,21 @@ async fn health(State(rest): State<Arc<Rest>>) -> Response {
 /// # `GET /openapi.json`
 ///
 /// The API's OpenAPI document (see [`openapi`]). Needs no token: it describes the API, it
-/// holds no data.
-async fn openapi_json(State(rest): State<Arc<Rest>>) -> Response {
-    axum::Json(openapi::document(&rest.org, &rest.app)).into_response()
+/// holds no data. Rendered once, when the router is built: the answer costs a copy.
+fn openapi_json(org: &str, app: &str) -> axum::routing::MethodRouter {
+    let doc = match serde_json::to_vec(&openapi::document(org, app)) {
+        Ok(doc) => bytes::Bytes::from(doc),
+        Err(e) => {
+            tracing::error!(error = %e, "could not render the OpenAPI document");
+            bytes::Bytes::new()
+        }
+    };
+    get(move || async move {
+        if doc.is_empty() {
+            return ApiError::Internal("no OpenAPI document".into()).into_response();
+        }
+        ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
+    })
 }
 
 /// # `GET /ready`

@@ -22,7 +22,10 @@ use prometheus_client::{
     },
     registry::Registry,
 };
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::{
+    LatencyUnit,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 use tracing::Level;
 
 /// The route label of a request that matched no route.
@@ -124,6 +127,10 @@ pub(super) fn layer(router: Router, metrics: Arc<HttpMetrics>) -> Router {
                     )
                 })
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
         )
 }

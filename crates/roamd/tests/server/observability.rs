@@ -125,3 +125,29 @@ async fn ready_reports_each_dependency() {
     let (s, b) = http(app.addr, "GET", "/health", None, None).await.unwrap();
     assert_eq!((s, b), (200, json!({"status": "ok"})));
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_of_this_app() {
+    let app = spawn_app().await;
+    let (status, doc) = http(app.addr, "GET", "/openapi.json", None, None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    for route in roam_rest::routes::table() {
+        let op = &doc["paths"][route.path][route.method.as_str().to_lowercase()];
+        assert!(
+            op.is_object(),
+            "{} {} undocumented",
+            route.method,
+            route.path
+        );
+        let org = op["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "org"))
+            .unwrap();
+        assert_eq!(org["schema"]["enum"], json!(["test-org"]), "{}", route.path);
+    }
+    for probe in ["/health", "/ready", "/openapi.json"] {
+        assert!(doc["paths"][probe]["get"].is_object(), "{probe}");
+    }
+}
