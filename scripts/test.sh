@@ -11,6 +11,8 @@ cargo build --locked --workspace --all-targets
 # Unit tests, the storage conformance suite (crates/conformance, run by each engine's
 # `conformance` test target) and roamd's integration tests.
 cargo test --locked --workspace
+# The REST API fuzzed from its OpenAPI document: no server error, answers match their schemas.
+bash scripts/schemathesis.sh
 
 # The SDK suite needs its npm packages (easemob-websdk in every tested version, ws, xhr2),
 # pinned by e2e/package-lock.json.

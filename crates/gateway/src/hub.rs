@@ -295,6 +295,11 @@ impl Hub {
         })
     }
 
+    /// How many sessions are online, all users together.
+    pub fn devices_online(&self) -> usize {
+        self.lock().users.values().map(|u| u.entries.len()).sum()
+    }
+
     /// How many sessions `user` has online.
     pub fn online(&self, user: &UserId) -> usize {
         self.lock().users.get(user).map_or(0, |u| u.entries.len())

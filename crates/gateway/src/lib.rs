@@ -34,8 +34,10 @@ pub mod framing;
 pub mod hub;
 pub mod session;
 pub mod sockjs;
+pub mod traffic;
 
 pub use hub::{Hub, SendRate};
+pub use traffic::Traffic;
 
 /// Largest msync frame a client may send (decoded, whatever the framing). Bigger closes the
 /// connection (the SDK's own messages are far smaller: a text is at most 5 KB, a whole
@@ -91,6 +93,7 @@ pub struct Gateway {
     pub(crate) limits: Limits,
     pub(crate) connections: Arc<Semaphore>,
     pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) traffic: Traffic,
 }
 
 impl Gateway {
@@ -108,6 +111,7 @@ impl Gateway {
             hub,
             limits,
             shutdown,
+            traffic: Traffic::default(),
         })
     }
 
@@ -119,6 +123,16 @@ impl Gateway {
     /// WebSocket connections open right now.
     pub fn open_connections(&self) -> usize {
         self.limits.max_connections - self.connections.available_permits()
+    }
+
+    /// Devices logged in right now (a user's several devices count each).
+    pub fn devices_online(&self) -> usize {
+        self.hub.devices_online()
+    }
+
+    /// Messages in and out over msync since the start, for monitoring.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     /// The msync routes: `GET /websocket` (binary frames, SDK 4.13 on) and SockJS under `/ws`

@@ -25,7 +25,7 @@ use axum::{
     http::{HeaderName, Method, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
+    routing::get,
 };
 use roam_domain::service::Roam;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -34,7 +34,9 @@ pub mod error;
 pub mod extract;
 pub mod groups;
 pub mod messages;
+pub mod openapi;
 pub mod roaming;
+pub mod routes;
 pub mod users;
 
 use error::ApiError;
@@ -79,93 +81,17 @@ impl Rest {
 
     /// Every REST route, with CORS for browser apps on other origins.
     pub fn router(self: &Arc<Self>) -> Router {
-        let app = Router::new()
-            .route("/token", post(users::token))
-            .route("/users", post(users::create).get(users::list))
-            .route("/users/{username}", get(users::get).delete(users::delete))
-            .route("/users/{username}/password", put(users::set_password))
-            .route("/users/{username}/joined_chatgroups", get(groups::joined))
-            .route("/users/{username}/joined_chatrooms", get(groups::joined))
-            .route(
-                "/sdk/user/{username}/user_channels/list",
-                get(roaming::list),
-            )
-            .route(
-                "/sdk/user/{username}/user_channels/mark/search",
-                get(roaming::search_marked),
-            )
-            .route(
-                "/sdk/user/{username}/user_channels/mark",
-                post(roaming::mark).delete(roaming::unmark),
-            )
-            .route(
-                "/sdk/user/{username}/user_channel/top",
-                post(roaming::pin).delete(roaming::unpin),
-            )
-            .route("/user/{username}/user_channels", get(roaming::list))
-            .route("/users/{username}/user_channels", get(roaming::list))
-            .route(
-                "/user/{username}/user_channel",
-                delete(roaming::delete_conversation),
-            )
-            .route("/users/{username}/messageroaming", post(roaming::history))
-            .route(
-                "/sdk/message/roaming/{kind}/user/{username}",
-                delete(roaming::remove_by_ids),
-            )
-            .route(
-                "/sdk/message/roaming/{kind}/user/{username}/time",
-                delete(roaming::remove_before),
-            )
-            .route(
-                "/sdk/message/roaming/user/{username}/delete/all",
-                post(roaming::delete_all),
-            )
-            .route("/messages/users", post(messages::send))
-            .route("/messages/chatgroups", post(messages::send))
-            .route("/messages/chatrooms", post(messages::send))
-            .route("/chatgroups", post(groups::create).get(groups::list))
-            .route("/publicchatgroups", get(groups::list))
-            .route(
-                "/chatgroups/user/{username}",
-                get(groups::joined_with_roles),
-            )
-            .route("/chatrooms", post(groups::create).get(groups::list))
-            .route(
-                "/chatgroups/{id}",
-                get(groups::info)
-                    .delete(groups::destroy)
-                    .put(groups::modify),
-            )
-            .route(
-                "/chatrooms/{id}",
-                get(groups::info)
-                    .delete(groups::destroy)
-                    .put(groups::modify),
-            )
-            .route(
-                "/chatgroups/{id}/users",
-                get(groups::members).post(groups::add_many),
-            )
-            .route(
-                "/chatrooms/{id}/users",
-                get(groups::members).post(groups::add_many),
-            )
-            .route("/chatgroups/{id}/invite", post(groups::invite))
-            .route("/chatgroups/{id}/apply", post(groups::apply))
-            .route("/chatgroups/{id}/quit", delete(groups::quit))
-            .route(
-                "/chatgroups/{id}/users/{usernames}",
-                post(groups::add_one).delete(groups::remove),
-            )
-            .route(
-                "/chatrooms/{id}/users/{usernames}",
-                post(groups::add_one).delete(groups::remove),
-            )
+        let app = routes::table().into_iter().fold(Router::new(), |app, r| {
+            let path = r.path.strip_prefix(routes::APP).unwrap_or(r.path);
+            app.route(path, (r.handler)())
+        });
+        let app = app
             .layer(middleware::from_fn_with_state(self.clone(), check_app))
             .with_state(self.clone());
         Router::new()
             .route("/health", get(health).with_state(self.clone()))
+            .route("/ready", get(ready).with_state(self.clone()))
+            .route("/openapi.json", openapi_json(&self.org, &self.app))
             .nest("/{org}/{app}", app)
             .fallback(not_found)
             .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -225,6 +151,58 @@ async fn health(State(rest): State<Arc<Rest>>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// # `GET /openapi.json`
+///
+/// The API's OpenAPI document (see [`openapi`]). Needs no token: it describes the API, it
+/// holds no data. Rendered once, when the router is built: the answer costs a copy.
+fn openapi_json(org: &str, app: &str) -> axum::routing::MethodRouter {
+    let doc = match serde_json::to_vec(&openapi::document(org, app)) {
+        Ok(doc) => bytes::Bytes::from(doc),
+        Err(e) => {
+            tracing::error!(error = %e, "could not render the OpenAPI document");
+            bytes::Bytes::new()
+        }
+    };
+    get(move || async move {
+        if doc.is_empty() {
+            return ApiError::Internal("no OpenAPI document".into()).into_response();
+        }
+        ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
+    })
+}
+
+/// # `GET /ready`
+///
+/// Whether this server can serve requests, with each dependency it needs reported on its own:
+/// 200 `{"status":"ok","checks":{"store":{"status":"ok","latency_ms":…}}}`, or 503 with
+/// `"status":"unavailable"` at the top and on each dependency that does not answer (the
+/// reason goes to the log, not to this unauthenticated answer). Today the one dependency is
+/// the store; others (a message bus, a shared database) add a check here. Needs no token.
+async fn ready(State(rest): State<Arc<Rest>>) -> Response {
+    let started = std::time::Instant::now();
+    let store = match rest.roam.ready().await {
+        Ok(()) => serde_json::json!({
+            "status": "ok",
+            "latency_ms": started.elapsed().as_secs_f64() * 1000.0,
+        }),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check: the store does not answer");
+            serde_json::json!({"status": "unavailable"})
+        }
+    };
+    let ok = store["status"] == "ok";
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "checks": {"store": store},
+    });
+    let status = if ok {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -39,7 +39,7 @@ pub const REST_RESOURCE: &str = "roam_rest";
 const MAX_RECIPIENTS: usize = 600;
 
 /// Body of `POST /messages/{users|chatgroups|chatrooms}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SendBody {
     /// Sender; Easemob's default is `admin`.
     #[serde(default)]

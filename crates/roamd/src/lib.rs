@@ -16,6 +16,7 @@ use tokio::{net::TcpListener, sync::watch};
 
 pub mod config;
 pub mod data_dir;
+pub mod metrics;
 mod serve;
 
 use config::Config;
@@ -37,7 +38,7 @@ impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Server> {
         let db = config.data_dir.join("roam.db");
         data_dir::prepare(&config.data_dir, &db)?;
-        let store = open_sqlite(&db, config)?;
+        let (store, writer_stats) = open_sqlite(&db, config)?;
         let (admin, generated_admin) = data_dir::admin_credential(&*store, config).await?;
         let app_uuid = match store.setting("app_uuid").await? {
             Some(u) => u,
@@ -92,10 +93,16 @@ impl Server {
             stopped,
         );
         let rest = Rest::new(roam, &config.app_key, app_uuid, config.open_registration);
-        let router = gateway.router().merge(serve::request_deadline(
-            rest.router(),
-            Duration::from_secs(config.http_request_timeout_secs),
-        ));
+        let metrics = metrics::Metrics::new(gateway.clone(), writer_stats);
+        let router = metrics.layer(
+            gateway
+                .router()
+                .merge(serve::request_deadline(
+                    rest.router(),
+                    Duration::from_secs(config.http_request_timeout_secs),
+                ))
+                .merge(metrics.routes(rest.clone())),
+        );
         let http = serve::HttpLimits {
             header_timeout: Duration::from_secs(config.http_header_timeout_secs),
             max_connections: match config.max_http_connections {
@@ -149,7 +156,11 @@ impl Server {
     }
 }
 
-fn open_sqlite(path: &Path, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// The store, and its writer's stats for `/metrics`.
+fn open_sqlite(
+    path: &Path,
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<roam_storage_sqlite::WriterStats>)> {
     let synchronous = match config.sqlite_synchronous.as_str() {
         "normal" => Synchronous::Normal,
         _ => Synchronous::Full,
@@ -162,5 +173,6 @@ fn open_sqlite(path: &Path, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         },
     )
     .with_context(|| format!("open {}", path.display()))?;
-    Ok(Arc::new(store))
+    let stats = store.writer_stats();
+    Ok((Arc::new(store), stats))
 }

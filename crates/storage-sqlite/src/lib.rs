@@ -18,7 +18,10 @@
 //! [`roam_domain::store`]) or the pool (queries), onto plain functions of a
 //! [`rusqlite::Connection`]. Every statement that runs more than once is prepared through the
 //! connection's statement cache (`prepare_cached`).
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use roam_domain::{
     id::{IdGenerator, MessageId},
@@ -34,10 +37,12 @@ mod roaming;
 mod rows;
 mod users;
 mod writer;
+pub mod writer_stats;
 
 use pool::Readers;
 use rows::engine;
 use writer::Writer;
+pub use writer_stats::WriterStats;
 
 /// How hard SQLite syncs to disk on commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +67,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Readers,
+    writer_stats: Arc<WriterStats>,
 }
 
 impl SqliteStore {
@@ -94,11 +100,18 @@ impl SqliteStore {
         if let Some(newest) = newest {
             ids.resume_after(MessageId(newest));
         }
+        let writer_stats = Arc::new(WriterStats::default());
         Ok(SqliteStore {
             path: path.to_owned(),
-            writer: Writer::start(conn, ids),
+            writer: Writer::start(conn, ids, writer_stats.clone()),
+            writer_stats,
             readers: Readers::new(path),
         })
+    }
+
+    /// The writer's batch sizes and commit latencies, for monitoring (read at any time).
+    pub fn writer_stats(&self) -> Arc<WriterStats> {
+        self.writer_stats.clone()
     }
 
     /// The database file (tests reopen it to look at or change the schema directly).

@@ -5,13 +5,15 @@
 //! drains whatever else is queued (up to [`MAX_BATCH`]), runs each job in its own savepoint
 //! (a failing job rolls back alone), commits once, and only then answers every job. Many
 //! concurrent senders therefore share one fsync, and no job is answered before it is durable.
-use std::thread::JoinHandle;
+use std::{sync::Arc, thread::JoinHandle, time::Instant};
 
 use roam_domain::{
     id::IdGenerator,
     store::{Committed, Events, StoreError},
 };
 use rusqlite::Connection;
+
+use crate::writer_stats::WriterStats;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs one transaction takes.
@@ -30,11 +32,12 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection, ids: IdGenerator) -> Writer {
+    /// Starts the thread; it records each batch in `stats`.
+    pub(crate) fn start(conn: Connection, ids: IdGenerator, stats: Arc<WriterStats>) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("roam-sqlite-writer".into())
-            .spawn(move || run(conn, ids, rx))
+            .spawn(move || run(conn, ids, rx, &stats))
             .expect("spawn the SQLite writer thread");
         Writer {
             tx: Some(tx),
@@ -117,7 +120,7 @@ fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
         .map_err(crate::rows::engine)
 }
 
-fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>, stats: &WriterStats) {
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -133,8 +136,11 @@ fn run(conn: Connection, ids: IdGenerator, mut rx: mpsc::Receiver<Job>) {
             drop(jobs);
             continue;
         }
+        let batch = jobs.len();
         let completers: Vec<Completer> = jobs.into_iter().map(|job| job(&conn, &ids)).collect();
+        let committing = Instant::now();
         let commit = run_cached(&conn, "COMMIT");
+        stats.record_batch(batch, committing.elapsed());
         if let Err(e) = &commit {
             tracing::error!(error = %e, "SQLite writer could not commit; the batch is lost");
             let _ = conn.execute_batch("ROLLBACK");

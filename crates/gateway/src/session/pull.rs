@@ -70,6 +70,11 @@ impl Session {
                 ack = Some(MessageId(skipped));
                 continue;
             }
+            if let Some(last) = page.next_key {
+                for m in batch.messages.iter().take_while(|m| m.id.0 <= last) {
+                    self.gw.traffic.record_delivered(m.kind);
+                }
+            }
             return msync::pull_batch(queue, page.metas, page.next_key, now);
         }
     }

@@ -37,8 +37,12 @@ impl Session {
                 return reject(ErrorCode::PermissionDenied, "Sorry, data is too large");
             }
         };
+        let kind = message.kind;
         match self.gw.roam.send(message).await {
-            Ok(stored) => msync::send_ack(meta_id, stored.id.0, stored.timestamp_ms),
+            Ok(stored) => {
+                self.gw.traffic.record_received(kind);
+                msync::send_ack(meta_id, stored.id.0, stored.timestamp_ms)
+            }
             Err(SendError::RecipientNotFound(to)) => {
                 reject(ErrorCode::Fail, &format!("username {to} doesn't exist!"))
             }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Easemob's envelope around a group answer. `data` is the answer proper; `entities` is empty
 /// except in the joined-groups-with-roles answer, which carries its groups there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope<D, E = NoEntity> {
     /// `get`, `post`, `put` or `delete`.
     pub action: String,
@@ -16,7 +17,9 @@ pub struct Envelope<D, E = NoEntity> {
     /// The request's path.
     pub uri: String,
     #[serde(default = "Vec::new")]
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub entities: Vec<E>,
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub data: D,
     #[serde(default)]
     pub timestamp: u64,
@@ -35,10 +38,12 @@ pub struct Envelope<D, E = NoEntity> {
 
 /// The type of an always empty `entities`: no value of it exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum NoEntity {}
 
 /// The member list's echo of its page: one-element arrays of decimal strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageParams {
     pub pagesize: Vec<String>,
     pub pagenum: Vec<String>,
@@ -46,6 +51,7 @@ pub struct PageParams {
 
 /// `data` of a create: a group answers `groupid`, a chat room `id`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Created {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groupid: Option<String>,
@@ -56,6 +62,7 @@ pub struct Created {
 /// A member entry: the user under the key of their role (`owner`, `admin` or `member`),
 /// with when they joined.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Affiliation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
@@ -69,6 +76,7 @@ pub struct Affiliation {
 
 /// One group in the details answer (`GET /chatgroups/{ids}`), with its members.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupDetails {
     pub id: String,
     pub name: String,
@@ -90,6 +98,7 @@ pub struct GroupDetails {
 
 /// One group of the list of all (or all public) groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupSummary {
     pub id: String,
     pub groupid: String,
@@ -104,6 +113,7 @@ pub struct GroupSummary {
 
 /// One group of `GET /users/{u}/joined_chatgroups`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinedGroup {
     pub id: String,
     pub groupid: String,
@@ -120,6 +130,7 @@ pub struct JoinedGroup {
 
 /// One group of `GET /chatgroups/user/{u}` (in `entities`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinedGroupWithRole {
     #[serde(rename = "groupId")]
     pub group_id: String,
@@ -138,6 +149,7 @@ pub struct JoinedGroupWithRole {
 /// The result for one user of an add, invite, apply or remove. Each answer names the group
 /// its own way, so both keys are optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberResult {
     pub result: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,14 +163,16 @@ pub struct MemberResult {
 
 /// A remove of one user answers one result, of several an array.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
+    One(#[cfg_attr(feature = "openapi", schema(inline))] T),
+    Many(#[cfg_attr(feature = "openapi", schema(inline))] Vec<T>),
 }
 
 /// `data` of a batch add (`POST /chatgroups/{id}/users`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddedMembers {
     pub newmembers: Vec<String>,
     pub groupid: String,
@@ -168,18 +182,21 @@ pub struct AddedMembers {
 
 /// Body of a batch add or an invite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsernamesBody {
     pub usernames: Vec<String>,
 }
 
 /// `data` of a quit: `{"result": true}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Done {
     pub result: bool,
 }
 
 /// `data` of a destroy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Destroyed {
     pub success: bool,
     pub groupid: String,
@@ -188,6 +205,7 @@ pub struct Destroyed {
 
 /// `data` of an owner transfer: `{"newowner": true}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OwnerChanged {
     pub newowner: bool,
 }

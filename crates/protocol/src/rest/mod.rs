@@ -15,6 +15,7 @@ pub mod roaming;
 
 /// `POST /{org}/{app}/token`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenRequest {
     /// `password` (a user logs in) or `client_credentials` (the app's admin).
     pub grant_type: String,
@@ -33,6 +34,7 @@ pub struct TokenRequest {
 
 /// Answer to a token request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     /// Seconds from now.
@@ -47,6 +49,7 @@ pub struct TokenResponse {
 
 /// One user to register (`POST /{org}/{app}/users` takes one or an array).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewUserBody {
     pub username: String,
     pub password: String,
@@ -56,6 +59,7 @@ pub struct NewUserBody {
 
 /// `POST /{org}/{app}/users` body: one user or many.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum NewUsersBody {
     One(NewUserBody),
@@ -73,6 +77,7 @@ impl NewUsersBody {
 
 /// `PUT /{org}/{app}/users/{username}/password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPasswordBody {
     pub newpassword: String,
     /// The current password: required when a user changes their own (not for the admin).
@@ -82,6 +87,7 @@ pub struct NewPasswordBody {
 
 /// A user as Easemob returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserEntity {
     pub uuid: String,
     #[serde(rename = "type")]
@@ -97,6 +103,7 @@ pub struct UserEntity {
 
 /// The envelope of Easemob's user-management answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntitiesResponse {
     pub action: String,
     pub application: String,
@@ -118,6 +125,7 @@ pub struct EntitiesResponse {
 /// Every REST error: `{error, error_description, error_code?}`. The SDK maps the HTTP status plus
 /// `error_code`/`error_description` to its error types (`docs/protocol.md`, "REST errors").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: String,
     pub error_description: String,

@@ -10,17 +10,21 @@ use crate::message_json::ChatKind;
 
 /// An answer whose payload is under `data`: pins, marks, history and message deletes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataResponse<T> {
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub data: T,
 }
 
 /// `{}`: the empty object some answers carry as `data` or `meta`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmptyObject {}
 
 /// A conversation as the SDK names it in bodies and answers: `{to, type}`, the type being a
 /// chat kind name (`chat`, `groupchat`, …; see [`crate::message_json::ChatKind`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelRef {
     pub to: String,
     #[serde(rename = "type")]
@@ -30,6 +34,7 @@ pub struct ChannelRef {
 /// Answer to `GET /{org}/{app}/sdk/user/{u}/user_channels/list` (and the marked and pinned
 /// lists): `{data: {cursor, channel_infos}, timestamp, duration}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListResponse {
     pub data: ListData,
     #[serde(default)]
@@ -40,6 +45,7 @@ pub struct ListResponse {
 
 /// The page itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListData {
     /// Continues after the last item; empty on the last page.
     #[serde(default)]
@@ -50,6 +56,7 @@ pub struct ListData {
 
 /// One conversation of the list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelInfo {
     /// The peer user or the group.
     pub session_to: String,
@@ -78,6 +85,7 @@ fn single_chat() -> String {
 /// A list item's `meta`: the last message, or `{}` when the user sees none (the SDK tests
 /// for an empty object, not for null).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ChannelMeta {
     Message(LastMessage),
@@ -108,6 +116,7 @@ impl From<Option<LastMessage>> for ChannelMeta {
 
 /// The last message of a list item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastMessage {
     /// The message id, as a decimal string.
     pub id: String,
@@ -125,6 +134,7 @@ pub type PinBody = ChannelRef;
 
 /// `data` of the pin and unpin answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinData {
     #[serde(default)]
     pub is_top: bool,
@@ -138,6 +148,7 @@ pub type PinResponse = DataResponse<PinData>;
 
 /// Body of `POST|DELETE /{org}/{app}/sdk/user/{u}/user_channels/mark`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkBody {
     /// `mark_N`, N in 0..=19.
     pub mark: String,
@@ -147,6 +158,7 @@ pub struct MarkBody {
 
 /// `data` of the mark answers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkData {
     /// The targets the user has no conversation with.
     #[serde(default)]
@@ -159,6 +171,7 @@ pub type MarkResponse = DataResponse<MarkData>;
 /// Body of `POST /{org}/{app}/users/{u}/messageroaming`. The loosely typed fields are taken
 /// as the SDK sends them: numbers or strings.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryBody {
     /// `bob@easemob.com` or `bob` (single chat), `123@conference.easemob.com` (group, room).
     pub queue: String,
@@ -184,6 +197,7 @@ pub struct HistoryBody {
 
 /// `data` of a history page.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryData {
     /// In the order asked for.
     #[serde(default)]
@@ -201,6 +215,7 @@ fn yes() -> bool {
 
 /// One message of a history page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryItem {
     /// The msync `Meta` a device would pull, protobuf-encoded, in standard base64.
     pub msg: String,
@@ -214,6 +229,7 @@ pub type RemovedResponse = DataResponse<String>;
 
 /// Body of `DELETE /{org}/{app}/user/{u}/user_channel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteConversationBody {
     pub channel: String,
     /// A chat kind name.
@@ -226,6 +242,7 @@ pub struct DeleteConversationBody {
 
 /// Answer to deleting one conversation or all of them: `{"result": "ok", "data": {}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeletedResponse {
     pub result: String,
     #[serde(default)]

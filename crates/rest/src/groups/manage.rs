@@ -29,7 +29,7 @@ use crate::{
 const DETAILS_MEMBERS: usize = 10_000;
 
 /// Body of `POST /chatgroups` and `POST /chatrooms`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewGroupBody {
     #[serde(alias = "name")]
     groupname: Option<String>,
@@ -217,7 +217,7 @@ pub async fn destroy(
 }
 
 /// Body of `PUT /chatgroups/{id}`: a new owner (other settings are not changed here yet).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ModifyBody {
     newowner: Option<String>,
 }

@@ -5,6 +5,8 @@
     reason = "a test suite: a panic is a failed test with its location"
 )]
 mod auth;
+mod authz;
+mod authz_msync;
 mod cli;
 mod client;
 mod groups;
@@ -14,6 +16,7 @@ mod limits;
 mod messaging;
 mod overload;
 mod process;
+mod observability;
 mod pull_keys;
 mod rest;
 mod rest_errors;
