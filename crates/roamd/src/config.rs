@@ -52,6 +52,9 @@ pub struct Config {
     /// Whether messages sent over the REST admin API (`/messages/…`) update conversations
     /// (list them, become their lastMessage, count as unread). Off by default, as in Easemob.
     pub rest_messages_update_conversations: bool,
+    /// The built web chat (`npm run build` in `web/`), served under `/app` when this directory
+    /// holds an `index.html`; relative to the working directory. Empty: never served.
+    pub web_dir: PathBuf,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             max_pinned: 50,
             conversation_limit: 0,
             rest_messages_update_conversations: false,
+            web_dir: PathBuf::from("web/dist"),
         }
     }
 }
@@ -113,6 +117,10 @@ pub struct Cli {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub open_registration: bool,
+    /// The built web chat, served under /app when present [env: ROAM_WEB_DIR] [default: web/dist]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// A configuration that cannot work.

@@ -15,6 +15,7 @@ use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tokio::{net::TcpListener, sync::watch};
 
 pub mod config;
+pub mod web;
 
 use config::Config;
 
@@ -67,6 +68,10 @@ impl Server {
         );
         let rest = Rest::new(roam, &config.app_key, app_uuid, config.open_registration);
         let router = gateway.router().merge(rest.router());
+        let router = match web_app(config) {
+            Some(dir) => router.merge(web::router(&dir, &config.app_key)),
+            None => router,
+        };
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("listen on {}", config.listen))?;
@@ -106,6 +111,22 @@ impl Server {
         drop(self.gateway);
         Ok(())
     }
+}
+
+/// The web chat's directory when it is to be served: built, and not in the way of the REST
+/// paths of an org named like its mount.
+fn web_app(config: &Config) -> Option<std::path::PathBuf> {
+    let dir = web::built_dir(&config.web_dir)?;
+    if config.app_key.split_once('#').map(|(org, _)| org) == web::MOUNT.strip_prefix('/') {
+        tracing::warn!(
+            app_key = %config.app_key,
+            "the web chat is not served: its path {} would hide this org's REST paths",
+            web::MOUNT
+        );
+        return None;
+    }
+    tracing::info!(dir = %dir.display(), "serving the web chat at {}/", web::MOUNT);
+    Some(dir)
 }
 
 fn open_sqlite(path: &Path, config: &Config) -> anyhow::Result<Arc<dyn Store>> {
