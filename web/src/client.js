@@ -31,7 +31,8 @@ export function errorText(e) {
   if (!detail && e.data && typeof e.data.data === 'string') {
     try { detail = JSON.parse(e.data.data).error_description; } catch (_) { /* not JSON */ }
   }
-  return [e.message, detail].filter(Boolean).join(': ') || JSON.stringify(e);
+  const parts = [e.message, detail].filter(Boolean);
+  return [...new Set(parts)].join(': ') || JSON.stringify(e);
 }
 
 /** One logged-in user: the SDK connection and the calls the page makes. */

@@ -17,8 +17,8 @@ function status(text) {
   if (el) el.textContent = text;
 }
 
-function loginView(error = '') {
-  const user = h('input', { name: 'user', placeholder: 'user', autocomplete: 'username', required: true });
+function loginView(error = '', name = '') {
+  const user = h('input', { name: 'user', placeholder: 'user', autocomplete: 'username', required: true, value: name });
   const pwd = h('input', { name: 'password', type: 'password', placeholder: 'password', autocomplete: 'current-password', required: true });
   const form = h('form#login.login', {
     onsubmit: async (ev) => {
@@ -27,7 +27,7 @@ function loginView(error = '') {
       try {
         await login(user.value.trim(), pwd.value);
       } catch (e) {
-        loginView(`Login failed: ${errorText(e)}`);
+        loginView(`Login failed: ${errorText(e)}`, user.value);
       }
     },
   },
@@ -36,7 +36,7 @@ function loginView(error = '') {
   h('button', { type: 'submit' }, 'Log in'),
   h('p#status.status', { role: 'alert' }, error));
   app.replaceChildren(form);
-  user.focus();
+  (name ? pwd : user).focus();
 }
 
 async function login(user, pwd) {

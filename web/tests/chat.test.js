@@ -3,7 +3,7 @@
 // user scrolls up. Users (password "pw") are seeded by scripts/web.sh on a fresh roamd.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chatWith, conv, device, launch, listed, messages, order, send, shot, waitUntil } from './browser.js';
+import { BASE, TIMEOUT, chatWith, conv, device, launch, listed, messages, order, send, shot, waitUntil } from './browser.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -149,4 +149,21 @@ test('history loads older pages as the user scrolls up', async () => {
   await until(hank, 'gina', (c) => c.unread === 0, 'read');
   assert.deepEqual([gina.errors, hank.errors].flat(), []);
   await Promise.all([gina, hank].map((p) => p.context().close()));
+});
+
+test('a wrong password is reported on the login form', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${BASE}/app/`);
+  await page.fill('input[name=user]', 'alice');
+  await page.fill('input[name=password]', 'wrong');
+  await page.click('form#login button[type=submit]');
+  await page.locator('#status', { hasText: 'Login failed' }).waitFor({ timeout: TIMEOUT });
+  const text = await page.locator('#status').textContent();
+  // The server's own words (error_description), once.
+  assert.match(text, /^Login failed: [^:]*password[^:]*$/i, text);
+  assert.equal(await page.inputValue('input[name=user]'), 'alice', 'the user name stays');
+  assert.equal(await page.locator('#me').count(), 0);
+  await shot(page, '4-wrong-password');
+  await context.close();
 });

@@ -198,6 +198,30 @@ mod tests {
             assert_eq!(c.data_dir, PathBuf::from("/flag")); // flag over env
             assert_eq!(c.max_devices, 3);
             assert_eq!(c.token_ttl_secs, Config::default().token_ttl_secs); // default
+            assert_eq!(c.web_dir, PathBuf::from("web/dist")); // default
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn web_dir_is_a_flag_an_env_var_and_a_file_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("roam.toml", "web_dir = \"/file\"\n")?;
+            let file = Cli::parse_from(["roamd", "--config", "roam.toml"]);
+            assert_eq!(
+                Config::load(&file).map_err(|e| e.to_string())?.web_dir,
+                PathBuf::from("/file")
+            );
+            jail.set_env("ROAM_WEB_DIR", "/env");
+            assert_eq!(
+                Config::load(&file).map_err(|e| e.to_string())?.web_dir,
+                PathBuf::from("/env")
+            );
+            let flag = Cli::parse_from(["roamd", "--config", "roam.toml", "--web-dir", "/flag"]);
+            assert_eq!(
+                Config::load(&flag).map_err(|e| e.to_string())?.web_dir,
+                PathBuf::from("/flag")
+            );
             Ok(())
         });
     }

@@ -1,6 +1,12 @@
 //! The Roam server: the one place that knows concrete types. It opens the storage engine,
 //! builds the use-cases, mounts the transports on one port and runs until told to stop.
-use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use anyhow::Context;
 use roam_domain::{
@@ -115,7 +121,7 @@ impl Server {
 
 /// The web chat's directory when it is to be served: built, and not in the way of the REST
 /// paths of an org named like its mount.
-fn web_app(config: &Config) -> Option<std::path::PathBuf> {
+fn web_app(config: &Config) -> Option<PathBuf> {
     let dir = web::built_dir(&config.web_dir)?;
     if config.app_key.split_once('#').map(|(org, _)| org) == web::MOUNT.strip_prefix('/') {
         tracing::warn!(
@@ -174,4 +180,28 @@ async fn admin_credential(
         )
         .await?;
     Ok((c.clone(), Some(c)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_web_chat_is_served_when_built_and_out_of_the_rest_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            web_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        assert_eq!(web_app(&config), None, "no build yet");
+        std::fs::write(dir.path().join("index.html"), "<html></html>").unwrap();
+        assert_eq!(web_app(&config), Some(dir.path().to_owned()));
+        // An org named `app` owns /app/{app}/…: the page would hide its REST paths.
+        config.app_key = "app#chat".into();
+        assert_eq!(web_app(&config), None);
+        config.app_key = "roam#demo".into();
+        config.web_dir = PathBuf::new();
+        assert_eq!(web_app(&config), None, "empty: never served");
+    }
 }
