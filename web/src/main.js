@@ -42,16 +42,25 @@ function loginView(error = '', name = '') {
 async function login(user, pwd) {
   const options = await serverOptions();
   list = pane = null;
-  client = new Client(options, {
-    onTextMessage: (m) => incoming(m),
-    onCustomMessage: (m) => incoming(m),
-    onChannelMessage: () => refresh(),
-    onMultiDeviceEvent: (e) => otherDevice(e),
-    onDisconnected: () => status('disconnected'),
-    onConnected: () => status(''),
-    onError: (e) => status(errorText(e)),
+  // Events of a connection that is no longer the page's (logged out, failed) are dropped.
+  const current = (f) => (arg) => { if (client === c) f(arg); };
+  const c = new Client(options, {
+    onTextMessage: current(incoming),
+    onCustomMessage: current(incoming),
+    onChannelMessage: current(refresh),
+    onMultiDeviceEvent: current(otherDevice),
+    onDisconnected: current(() => status('disconnected')),
+    onConnected: current(() => status('')),
+    onError: current((e) => status(errorText(e))),
   });
-  await client.open(user, pwd);
+  client = c;
+  try {
+    await c.open(user, pwd);
+  } catch (e) {
+    client = null;
+    c.close();
+    throw e;
+  }
   chatView();
   await list.load(client);
 }
