@@ -52,9 +52,9 @@ for _ in $(seq 1 600); do
 done
 [ -n "$addr" ] || { echo "web.sh: roamd not ready after 60 s" >&2; cat "$data/stderr" >&2; exit 1; }
 
-export WEB_URL="http://$addr"
+export WEB_URL="http://$addr" WEB_APP_KEY="roam#demo" WEB_ADMIN="web-admin:$secret"
 (cd web && node tests/seed.js "$WEB_URL" roam#demo web-admin "$secret" \
-  alice bob carol dave erin frank gina hank)
+  alice bob carol dave erin frank gina hank ivan judy)
 if ! (cd web && npm test); then
   echo "web.sh: browser tests failed; roamd's log tail:" >&2
   tail -n 60 "$data/stderr" >&2

@@ -66,15 +66,18 @@ async function login(user, pwd) {
 }
 
 function chatView() {
-  const peer = h('input', { name: 'peer', placeholder: 'chat with (user id)' });
+  const peer = h('input', { name: 'peer', placeholder: 'chat with: user, or #group id' });
   const start = h('form.start', {
     onsubmit: (ev) => {
       ev.preventDefault();
-      const id = peer.value.trim().toLowerCase();
+      // "bob" is a chat with user bob, "#<group id>" one in that group.
+      const value = peer.value.trim().toLowerCase();
+      const type = value.startsWith('#') ? 'groupChat' : 'singleChat';
+      const id = value.replace(/^#/, '');
       if (!id) return;
       peer.value = '';
-      list.ensure(id, 'singleChat');
-      open(id, 'singleChat');
+      list.ensure(id, type);
+      open(id, type);
     },
   }, peer, h('button', { type: 'submit' }, 'Chat'));
   const convs = h('ul#conversations.conversations');

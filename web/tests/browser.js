@@ -41,11 +41,11 @@ export async function device(browser, user, password = 'pw') {
 export const conv = (page, id) => page.locator(`#conversations li.conv[data-id="${id}"]`);
 export const messages = (page) => page.locator('#messages li.msg');
 
-/** Opens (or starts) the conversation with `peer` from the "chat with" box. */
+/** Opens (or starts) the conversation with `peer` (a user, or `#<group id>`) from the "chat with" box. */
 export async function chatWith(page, peer) {
   await page.fill('input[name=peer]', peer);
   await page.press('input[name=peer]', 'Enter');
-  await page.locator('#title', { hasText: peer }).waitFor();
+  await page.locator('#title', { hasText: peer.replace(/^#/, '') }).waitFor();
 }
 
 /** Sends `text` in the open conversation; resolves once the server acked it (it is shown). */
@@ -83,4 +83,20 @@ export function order(page) {
 
 export function shot(page, name) {
   return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Creates a group owned by `owner` with `members` over REST (admin credential WEB_ADMIN). */
+export async function createGroup(owner, members) {
+  const rest = `${BASE}/${(process.env.WEB_APP_KEY || 'roam#demo').replace('#', '/')}`;
+  const [clientId, clientSecret] = (process.env.WEB_ADMIN || '').split(':');
+  const post = async (path, body, token) => {
+    const headers = { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+    const res = await fetch(`${rest}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const { access_token: token } = await post('/token', { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+  const created = await post('/chatgroups', { groupname: 'team', desc: 'web chat test', public: true, maxusers: 50, owner, members }, token);
+  return created.data.groupid;
 }

@@ -3,7 +3,7 @@
 // user scrolls up. Users (password "pw") are seeded by scripts/web.sh on a fresh roamd.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { BASE, TIMEOUT, chatWith, conv, device, launch, listed, messages, order, send, shot, waitUntil } from './browser.js';
+import { BASE, TIMEOUT, chatWith, conv, createGroup, device, launch, listed, messages, order, send, shot, waitUntil } from './browser.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -166,4 +166,23 @@ test('a wrong password is reported on the login form', async () => {
   assert.equal(await page.locator('#me').count(), 0);
   await shot(page, '4-wrong-password');
   await context.close();
+});
+
+test('a group chat: started by its id, listed with unread for the members, replies reach the open group', async () => {
+  const gid = await createGroup('ivan', ['judy']);
+  const ivan = await device(browser, 'ivan');
+  const judy = await device(browser, 'judy');
+  await chatWith(ivan, `#${gid}`);
+  await send(ivan, 'hello team');
+  const seen = await until(judy, gid, (c) => c.unread === 1, 'one unread in the group');
+  assert.equal(seen.last, 'hello team');
+  assert.equal(await conv(judy, gid).getAttribute('data-type'), 'groupChat');
+  await conv(judy, gid).click();
+  await waitUntil(judy, () => document.querySelectorAll('#messages li.msg').length === 1);
+  await until(judy, gid, (c) => c.unread === 0, 'read once opened');
+  await send(judy, 'hi ivan');
+  await waitUntil(ivan, () => [...document.querySelectorAll('#messages li.msg .text')].some((t) => t.textContent === 'hi ivan'));
+  assert.deepEqual(await messages(ivan).locator('.from').allTextContents(), ['ivan', 'judy']);
+  assert.deepEqual([ivan.errors, judy.errors].flat(), []);
+  await Promise.all([ivan, judy].map((p) => p.context().close()));
 });
