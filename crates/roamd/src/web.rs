@@ -25,11 +25,13 @@ pub fn built_dir(web_dir: &Path) -> Option<PathBuf> {
 }
 
 /// `/app/…` serves the files in `dir`; any other path under `/app` answers `index.html` (the
-/// page routes itself); `/app/config.json` tells the page the app key; `/` redirects to
-/// `/app/`.
+/// page routes itself), except under `/app/assets/` (the build's hashed files), where a missing
+/// file is a 404: a page left open across a rebuild must not get HTML for its script.
+/// `/app/config.json` tells the page the app key; `/` redirects to `/app/`.
 pub fn router(dir: &Path, app_key: &str) -> Router {
     let index = ServeFile::new(dir.join("index.html"));
     let files = ServeDir::new(dir).fallback(index);
+    let assets = ServeDir::new(dir.join("assets"));
     let config = json!({ "appKey": app_key });
     Router::new()
         .route("/", get(|| async { Redirect::temporary("/app/") }))
@@ -40,6 +42,7 @@ pub fn router(dir: &Path, app_key: &str) -> Router {
                 async move { Json(config) }
             }),
         )
+        .nest_service("/app/assets", assets)
         .nest_service(MOUNT, files)
 }
 
@@ -105,6 +108,12 @@ mod tests {
         assert_eq!(
             get(&router, "/app/chat/bob").await,
             (StatusCode::OK, None, "<html>chat</html>".into())
+        );
+        let (status, _, _) = get(&router, "/app/assets/gone-1234.js").await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "a missing build file is not the page"
         );
         let (status, location, _) = get(&router, "/").await;
         assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
