@@ -37,3 +37,6 @@ if [ -n "$failed" ]; then
   echo "SDK suite failed on easemob-websdk:$failed" >&2
   exit 1
 fi
+
+# The web chat in Debian's headless chromium (playwright-core), against the debug roamd.
+ROAMD_BIN="$PWD/target/debug/roamd" bash scripts/web.sh

@@ -1,6 +1,12 @@
 //! The Roam server: the one place that knows concrete types. It opens the storage engine,
 //! builds the use-cases, mounts the transports on one port and runs until told to stop.
-use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use anyhow::Context;
 use roam_domain::{
@@ -18,6 +24,7 @@ pub mod config;
 pub mod data_dir;
 pub mod metrics;
 mod serve;
+pub mod web;
 
 use config::Config;
 use data_dir::PendingCredential;
@@ -103,6 +110,10 @@ impl Server {
                 ))
                 .merge(metrics.routes(rest.clone())),
         );
+        let router = match web_app(config) {
+            Some(dir) => router.merge(web::router(&dir, &config.app_key)),
+            None => router,
+        };
         let http = serve::HttpLimits {
             header_timeout: Duration::from_secs(config.http_header_timeout_secs),
             max_connections: match config.max_http_connections {
@@ -156,6 +167,22 @@ impl Server {
     }
 }
 
+/// The web chat's directory when it is to be served: built, and not in the way of the REST
+/// paths of an org named like its mount.
+fn web_app(config: &Config) -> Option<PathBuf> {
+    let dir = web::built_dir(&config.web_dir)?;
+    if config.app_key.split_once('#').map(|(org, _)| org) == web::MOUNT.strip_prefix('/') {
+        tracing::warn!(
+            app_key = %config.app_key,
+            "the web chat is not served: its path {} would hide this org's REST paths",
+            web::MOUNT
+        );
+        return None;
+    }
+    tracing::info!(dir = %dir.display(), "serving the web chat at {}/", web::MOUNT);
+    Some(dir)
+}
+
 /// The store, and its writer's stats for `/metrics`.
 fn open_sqlite(
     path: &Path,
@@ -175,4 +202,28 @@ fn open_sqlite(
     .with_context(|| format!("open {}", path.display()))?;
     let stats = store.writer_stats();
     Ok((Arc::new(store), stats))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_web_chat_is_served_when_built_and_out_of_the_rest_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config {
+            web_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        assert_eq!(web_app(&config), None, "no build yet");
+        std::fs::write(dir.path().join("index.html"), "<html></html>").unwrap();
+        assert_eq!(web_app(&config), Some(dir.path().to_owned()));
+        // An org named `app` owns /app/{app}/…: the page would hide its REST paths.
+        config.app_key = "app#chat".into();
+        assert_eq!(web_app(&config), None);
+        config.app_key = "roam#demo".into();
+        config.web_dir = PathBuf::new();
+        assert_eq!(web_app(&config), None, "empty: never served");
+    }
 }

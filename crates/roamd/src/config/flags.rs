@@ -49,4 +49,8 @@ pub struct Cli {
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<super::LogFormat>,
+    /// The built web chat, served under /app when present [env: ROAM_WEB_DIR] [default: web/dist]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_dir: Option<PathBuf>,
 }

@@ -95,6 +95,9 @@ pub struct Config {
     /// Log lines as `text` (for people; colours only when stderr is a terminal) or `json`
     /// (one object per line, for log collectors). `RUST_LOG` filters them (default `info`).
     pub log_format: LogFormat,
+    /// The built web chat (`npm run build` in `web/`), served under `/app` when this directory
+    /// holds an `index.html`; relative to the working directory. Empty: never served.
+    pub web_dir: PathBuf,
     /// Seconds an HTTP connection may take to send a request's head, and may sit idle between
     /// requests when kept alive; then it is closed. Holds silent sockets from piling up.
     pub http_header_timeout_secs: u64,
@@ -148,6 +151,7 @@ impl Default for Config {
             max_groups_per_user: 600,
             max_chatrooms_per_user: 100,
             log_format: LogFormat::Text,
+            web_dir: PathBuf::from("web/dist"),
             http_header_timeout_secs: 10,
             http_request_timeout_secs: 30,
             max_http_connections: 0,

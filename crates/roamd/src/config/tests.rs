@@ -124,3 +124,26 @@ fn the_readme_names_every_key() {
         "README's config table misses {missing:?}"
     );
 }
+
+#[test]
+fn web_dir_is_a_flag_an_env_var_and_a_file_key() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("roam.toml", "web_dir = \"/file\"\n")?;
+        let file = Cli::parse_from(["roamd", "--config", "roam.toml"]);
+        assert_eq!(
+            Config::load(&file).map_err(|e| e.to_string())?.web_dir,
+            PathBuf::from("/file")
+        );
+        jail.set_env("ROAM_WEB_DIR", "/env");
+        assert_eq!(
+            Config::load(&file).map_err(|e| e.to_string())?.web_dir,
+            PathBuf::from("/env")
+        );
+        let flag = Cli::parse_from(["roamd", "--config", "roam.toml", "--web-dir", "/flag"]);
+        assert_eq!(
+            Config::load(&flag).map_err(|e| e.to_string())?.web_dir,
+            PathBuf::from("/flag")
+        );
+        Ok(())
+    });
+}
