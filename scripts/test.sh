@@ -8,6 +8,8 @@ cargo build --locked --workspace --all-targets
 # Unit tests, the storage conformance suite (crates/conformance, run by each engine's
 # `conformance` test target) and roamd's integration tests.
 cargo test --locked --workspace
+# A short run of every fuzz target from its kept corpus (docs/fuzzing.md).
+bash scripts/fuzz.sh
 
 # The SDK suite needs its npm packages (easemob-websdk in every tested version, ws, xhr2),
 # pinned by e2e/package-lock.json.
