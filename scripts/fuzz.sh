@@ -20,14 +20,14 @@ for target in $(cargo fuzz list); do
   echo "==== fuzz $target: ${seconds}s ===="
   work="$(mktemp -d)"
   mkdir -p "fuzz/artifacts/$target"
-  cargo fuzz run -s none "$target" "$work" "fuzz/corpus/$target" -- \
+  log="$work.log"
+  if ! cargo fuzz run -s none "$target" "$work" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=4096 -timeout=30 \
-    -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" 2>&1 |
-    grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|==|SUMMARY|thread)' || true
-  status="${PIPESTATUS[0]}"
-  rm -rf "$work"
-  if [ "$status" -ne 0 ]; then
+    -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" >"$log" 2>&1; then
+    tail -n 60 "$log" >&2
     echo "fuzz target $target failed; the input is in fuzz/artifacts/$target/" >&2
     exit 1
   fi
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec)' "$log" || true
+  rm -rf "$work" "$log"
 done
