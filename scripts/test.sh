@@ -13,6 +13,8 @@ cargo build --locked --workspace --all-targets
 cargo test --locked --workspace
 # The REST API fuzzed from its OpenAPI document: no server error, answers match their schemas.
 bash scripts/schemathesis.sh
+# A short run of every fuzz target from its kept corpus (docs/fuzzing.md).
+bash scripts/fuzz.sh
 
 # The SDK suite needs its npm packages (easemob-websdk in every tested version, ws, xhr2),
 # pinned by e2e/package-lock.json.

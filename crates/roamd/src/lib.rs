@@ -135,6 +135,17 @@ impl Server {
         })
     }
 
+    /// Every route (REST and the msync endpoints), as served: for driving the server in-process
+    /// (fuzzing, `tower::ServiceExt::oneshot`) without a socket.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
+    /// The msync gateway, for running a [`roam_gateway::session::Session`] without a socket.
+    pub fn gateway(&self) -> Arc<Gateway> {
+        self.gateway.clone()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
