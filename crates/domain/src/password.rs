@@ -111,7 +111,7 @@ impl PasswordHash {
         PasswordHash(phc)
     }
 
-    /// A hash no password matches, with the parameters of real ones (see [`DUMMY`]).
+    /// A hash no password matches, with the parameters of real ones (see `DUMMY`).
     pub fn dummy() -> &'static PasswordHash {
         &DUMMY
     }
@@ -126,7 +126,7 @@ impl PasswordHash {
     }
 
     /// Checks `candidate` in `memory`, comparing in constant time. Slow on purpose. A hash that
-    /// does not parse, or asks for more than [`MAX_BLOCKS`] of memory, matches nothing.
+    /// does not parse, or asks for more than `MAX_BLOCKS` of memory, matches nothing.
     pub fn verify_in(&self, candidate: &str, memory: &mut Memory) -> bool {
         let Ok(phc) = Phc::new(&self.0) else {
             return false;
