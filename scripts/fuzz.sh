@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A smoke run of every cargo-fuzz target (docs/fuzzing.md): builds them, then fuzzes each for
-# FUZZ_SECONDS (default 20) starting from the corpus kept in fuzz/corpus/. Any crash, panic,
+# FUZZ_SECONDS (default 10) starting from the corpus kept in fuzz/corpus/. Any crash, panic,
 # leak past the RSS limit or hang fails the stage; the crashing input is left in
 # fuzz/artifacts/<target>/. New corpus entries go to a temp dir and are not kept.
 set -euo pipefail
@@ -13,7 +13,7 @@ fi
 # stable rustc accepts them with RUSTC_BOOTSTRAP. No sanitizer (`-s none`): the fuzzed crates
 # forbid unsafe code, so AddressSanitizer would only slow every execution.
 export RUSTC_BOOTSTRAP=1
-seconds="${FUZZ_SECONDS:-20}"
+seconds="${FUZZ_SECONDS:-10}"
 
 cargo fuzz build -s none
 for target in $(cargo fuzz list); do

@@ -9,10 +9,7 @@ use roam_domain::{
     id::MessageId,
     user::UserId,
 };
-use roam_gateway::{
-    MAX_TEXT,
-    framing::{Binary, Framing, Inbound, SockJs},
-};
+use roam_gateway::framing::{Binary, Framing, Inbound, SockJs};
 use roam_protocol::{
     message_json::{self, ChatKind},
     msync::{self, ClientFrame},
@@ -60,7 +57,7 @@ fn sync(ul: &CommSyncUl) {
     };
     match NameSpace::try_from(meta.ns.unwrap_or(0)) {
         Ok(NameSpace::Chat) => {
-            let _ = roam_wire::msync::new_message(&device, meta, MAX_TEXT);
+            let _ = roam_wire::msync::new_message(&device, meta);
             if let Some(body) = meta
                 .payload
                 .clone()
