@@ -5,7 +5,9 @@
 //! Rust SDK, reads the server's CPU and memory from `/proc/<pid>`, and prints one JSON report
 //! (also written to `--out`). `--smoke` runs the scenario at small sizes for CI (seconds); a
 //! smoke run fails (exit 1) if a correctness check (`faults`) is non-zero.
+mod ledger;
 mod measure;
+mod population;
 mod report;
 mod scenario;
 mod server;

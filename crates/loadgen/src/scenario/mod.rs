@@ -3,16 +3,24 @@ use clap::Subcommand;
 
 use crate::{Ctx, report::Report};
 
+pub mod ceiling;
 mod probe;
+mod send;
 
 #[derive(Subcommand, Debug)]
 pub enum Scenario {
     /// Start (or attach to) roamd and report its idle CPU and memory over a few seconds.
     Probe(probe::Args),
+    /// Same-run ceilings: raw SQLite batched inserts and keyset reads, a loopback WebSocket echo.
+    Ceiling(ceiling::Args),
+    /// One-to-one sends: closed-loop maximum, then an open-loop latency sweep.
+    Send(send::Args),
 }
 
 pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
     match scenario {
         Scenario::Probe(a) => probe::run(a, ctx).await,
+        Scenario::Ceiling(a) => ceiling::run(a, ctx).await,
+        Scenario::Send(a) => send::run(a, ctx).await,
     }
 }
