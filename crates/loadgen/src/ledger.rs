@@ -60,8 +60,9 @@ pub struct PhaseLog {
     pub seen: HashMap<Key, u32>,
     /// Due time → delivery, every delivery.
     pub delivery: Latency,
-    /// Per message, when its last delivery came (for fan-out: time to the last member).
-    pub last: HashMap<Key, Instant>,
+    /// Per message, (when it was due, when its last delivery came): for fan-out, the time
+    /// to the last member.
+    pub last: HashMap<Key, (Instant, Instant)>,
     pub deliveries: u64,
 }
 
@@ -96,8 +97,9 @@ impl Ledger {
         let log = phases.entry(tag.phase).or_default();
         let key = (tag.sender, tag.seq);
         *log.seen.entry(key).or_default() += 1;
-        log.delivery.record(now.saturating_duration_since(tag.due(self.base)));
-        log.last.insert(key, now);
+        let due = tag.due(self.base);
+        log.delivery.record(now.saturating_duration_since(due));
+        log.last.insert(key, (due, now));
         log.deliveries += 1;
     }
 

@@ -175,7 +175,7 @@ fn keyset_reads(path: &Path, rows: u64, n: u64) -> anyhow::Result<Latency> {
 /// Echoes 64-byte binary frames over `connections` loopback WebSockets for `secs` (each
 /// connection sends the next frame when the last came back); answers echoes/s. The echo
 /// server runs on its own thread and runtime, as a separate server would.
-async fn echo_rate(connections: usize, secs: Duration) -> anyhow::Result<f64> {
+pub async fn echo_rate(connections: usize, secs: Duration) -> anyhow::Result<f64> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     listener.set_nonblocking(true)?;

@@ -4,6 +4,7 @@ use clap::Subcommand;
 use crate::{Ctx, report::Report};
 
 pub mod ceiling;
+mod fanout;
 mod probe;
 mod send;
 
@@ -15,6 +16,8 @@ pub enum Scenario {
     Ceiling(ceiling::Args),
     /// One-to-one sends: closed-loop maximum, then an open-loop latency sweep.
     Send(send::Args),
+    /// Group fan-out: one sender, M online members; deliveries/s and time to the last member.
+    Fanout(fanout::Args),
 }
 
 pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
@@ -22,5 +25,6 @@ pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
         Scenario::Probe(a) => probe::run(a, ctx).await,
         Scenario::Ceiling(a) => ceiling::run(a, ctx).await,
         Scenario::Send(a) => send::run(a, ctx).await,
+        Scenario::Fanout(a) => fanout::run(a, ctx).await,
     }
 }
