@@ -4,7 +4,9 @@ use clap::Subcommand;
 use crate::{Ctx, report::Report};
 
 pub mod ceiling;
+mod crash;
 mod fanout;
+mod idle;
 mod probe;
 mod send;
 
@@ -18,6 +20,10 @@ pub enum Scenario {
     Send(send::Args),
     /// Group fan-out: one sender, M online members; deliveries/s and time to the last member.
     Fanout(fanout::Args),
+    /// Idle authenticated connections: RSS per connection, connect rate, idle CPU.
+    Idle(idle::Args),
+    /// SIGKILL under load, restart, read back every acked message.
+    Crash(crash::Args),
 }
 
 pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
@@ -26,5 +32,7 @@ pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
         Scenario::Ceiling(a) => ceiling::run(a, ctx).await,
         Scenario::Send(a) => send::run(a, ctx).await,
         Scenario::Fanout(a) => fanout::run(a, ctx).await,
+        Scenario::Idle(a) => idle::run(a, ctx).await,
+        Scenario::Crash(a) => crash::run(a, ctx).await,
     }
 }
