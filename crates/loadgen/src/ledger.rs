@@ -29,7 +29,10 @@ pub struct Tag {
 
 impl Tag {
     pub fn text(&self) -> String {
-        format!("{}|{}|{}|{}", self.phase, self.sender, self.seq, self.due_us)
+        format!(
+            "{}|{}|{}|{}",
+            self.phase, self.sender, self.seq, self.due_us
+        )
     }
 
     pub fn parse(s: &str) -> Option<Tag> {
@@ -87,7 +90,9 @@ impl Ledger {
 
     fn lock(&self) -> MutexGuard<'_, HashMap<u32, PhaseLog>> {
         // A receiving task that panicked leaves the map as it was: still readable.
-        self.phases.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.phases
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Counts a delivery of `tag` now.

@@ -30,10 +30,6 @@ impl Latency {
         let _ = self.0.add(&other.0);
     }
 
-    pub fn count(&self) -> u64 {
-        self.0.len()
-    }
-
     /// Percentiles in milliseconds.
     pub fn summary(&self) -> Percentiles {
         let ms = |q: f64| self.0.value_at_quantile(q) as f64 / 1000.0;

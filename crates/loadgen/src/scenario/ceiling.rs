@@ -64,14 +64,20 @@ impl Ceilings {
 
     /// Writes these ceilings into `r`.
     pub fn record(&self, r: &mut Report) {
-        r.ceilings
-            .insert("sqlite_insert_batch100_rows_per_s".into(), self.insert_batch100);
-        r.ceilings
-            .insert("sqlite_insert_batch1000_rows_per_s".into(), self.insert_batch1000);
+        r.ceilings.insert(
+            "sqlite_insert_batch100_rows_per_s".into(),
+            self.insert_batch100,
+        );
+        r.ceilings.insert(
+            "sqlite_insert_batch1000_rows_per_s".into(),
+            self.insert_batch1000,
+        );
         r.ceilings.insert("ws_echo_per_s".into(), self.echo);
         let s = self.reads.summary();
-        r.ceilings.insert("sqlite_keyset_read_p50_ms".into(), s.p50_ms);
-        r.ceilings.insert("sqlite_keyset_read_p99_ms".into(), s.p99_ms);
+        r.ceilings
+            .insert("sqlite_keyset_read_p50_ms".into(), s.p50_ms);
+        r.ceilings
+            .insert("sqlite_keyset_read_p99_ms".into(), s.p99_ms);
     }
 }
 
@@ -128,7 +134,8 @@ fn insert_rate(path: &Path, rows: u64, batch: usize) -> anyhow::Result<f64> {
     while id < rows {
         let tx = c.transaction()?;
         {
-            let mut st = tx.prepare_cached("INSERT INTO messages (conv, id, body) VALUES (?, ?, ?)")?;
+            let mut st =
+                tx.prepare_cached("INSERT INTO messages (conv, id, body) VALUES (?, ?, ?)")?;
             for _ in 0..batch {
                 if id >= rows {
                     break;
@@ -260,7 +267,8 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     r.param("rows", a.rows)
         .param("connections", u64::try_from(a.connections)?)
         .param("dir", near.display().to_string());
-    r.latency.insert("sqlite_keyset_read".into(), c.reads.summary());
+    r.latency
+        .insert("sqlite_keyset_read".into(), c.reads.summary());
     r.notes.push(
         "SQLite: WAL, synchronous=FULL, 200-byte rows, (conv,id) index; echo: 64-byte binary \
          frames, one in flight per connection, tokio-tungstenite server on its own runtime"

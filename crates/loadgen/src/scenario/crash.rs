@@ -82,7 +82,10 @@ fn spawn_senders(
 
 /// Every tagged message of each pair's conversation, read back from the server's history
 /// as the sender sees it: how many times each key is stored.
-async fn stored(admin: &roam_sdk::Admin, pairs: &[(Client, String)]) -> anyhow::Result<HashMap<Key, u32>> {
+async fn stored(
+    admin: &roam_sdk::Admin,
+    pairs: &[(Client, String)],
+) -> anyhow::Result<HashMap<Key, u32>> {
     let mut seen: HashMap<Key, u32> = HashMap::new();
     for (client, to) in pairs {
         let as_sender = admin.as_user(client.user()).await?;
@@ -151,13 +154,20 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
         .param("inflight", u64::try_from(a.inflight)?)
         .metric("acked", f64_of(expected))
         .metric("sends_unacked", f64_of(failed))
-        .metric("stored_tagged", f64_of(seen.values().map(|c| u64::from(*c)).sum()))
+        .metric(
+            "stored_tagged",
+            f64_of(seen.values().map(|c| u64::from(*c)).sum()),
+        )
         .metric(
             "restart_secs_max",
             restarts.iter().copied().fold(0.0, f64::max),
         )
-        .metric("restart_secs_median", crate::measure::median(restarts.clone()));
-    r.params.insert("restart_secs".into(), serde_json::json!(restarts));
+        .metric(
+            "restart_secs_median",
+            crate::measure::median(restarts.clone()),
+        );
+    r.params
+        .insert("restart_secs".into(), serde_json::json!(restarts));
     r.fault("lost", u64::try_from(lost)?)
         .fault("duplicated", duplicated)
         .fault("delivery_lost", delivery_lost)

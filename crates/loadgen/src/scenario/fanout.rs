@@ -165,7 +165,8 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
             .metric(&format!("server_cpu_us_per_delivery_{m}"), cpu_us)
             .against(&format!("deliveries_per_s_{m}"), "ws_echo_per_s", echo);
         r.latency.insert(format!("to_last_member_{m}"), last);
-        r.latency.insert(format!("delivery_{m}"), log.delivery.summary());
+        r.latency
+            .insert(format!("delivery_{m}"), log.delivery.summary());
     }
     r.fault("lost", lost)
         .fault("duplicated", dup)

@@ -69,7 +69,12 @@ async fn send_one(client: &Client, to: &str, tag: Tag, base: Instant, out: &mut 
 }
 
 /// Closed loop: every sender keeps `inflight` sends outstanding until `until`.
-async fn closed_loop(pairs: &[(Client, String)], inflight: usize, until: Instant, base: Instant) -> anyhow::Result<Sent> {
+async fn closed_loop(
+    pairs: &[(Client, String)],
+    inflight: usize,
+    until: Instant,
+    base: Instant,
+) -> anyhow::Result<Sent> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (client, to)) in pairs.iter().enumerate() {
         let seqs = Arc::new(AtomicU64::new(0));
@@ -100,7 +105,13 @@ async fn closed_loop(pairs: &[(Client, String)], inflight: usize, until: Instant
 
 /// Open loop: `rate` sends/s over all senders for `secs`, each issued when due whatever the
 /// outstanding ones (a task per send).
-async fn open_loop(pairs: &[(Client, String)], phase: u32, rate: f64, secs: f64, base: Instant) -> anyhow::Result<Sent> {
+async fn open_loop(
+    pairs: &[(Client, String)],
+    phase: u32,
+    rate: f64,
+    secs: f64,
+    base: Instant,
+) -> anyhow::Result<Sent> {
     let per_sender = rate / f64_of(u64::try_from(pairs.len())?);
     let n = (per_sender * secs).ceil().max(1.0);
     let schedule = Schedule::new(per_sender, Duration::from_millis(50));
@@ -145,7 +156,9 @@ async fn open_loop(pairs: &[(Client, String)], phase: u32, rate: f64, secs: f64,
 /// Waits for a phase's deliveries and checks them: (lost, duplicated, delivery latency).
 async fn settle(ledger: &Ledger, phase: u32, sent: &Sent) -> (u64, u64, Latency) {
     let expected = u64::try_from(sent.acked.len()).unwrap_or(u64::MAX);
-    ledger.settle(phase, expected, Duration::from_secs(10)).await;
+    ledger
+        .settle(phase, expected, Duration::from_secs(10))
+        .await;
     // A moment more for any duplicate still on its way.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let log = ledger.take(phase);
@@ -169,7 +182,11 @@ pub async fn connect(
         receiving.push(d.client);
     }
     let mut pairs = Vec::with_capacity(n);
-    for (d, to) in population::login(server, &senders).await?.into_iter().zip(recipients) {
+    for (d, to) in population::login(server, &senders)
+        .await?
+        .into_iter()
+        .zip(recipients)
+    {
         tokio::spawn(drain(d.events));
         pairs.push((d.client, to));
     }
@@ -211,7 +228,13 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     // Closed loop: the most the server acks.
     let meter = CpuMeter::start(&server)?;
     let began = Instant::now();
-    let sent = closed_loop(&pairs, a.inflight, began + Duration::from_secs_f64(secs), base).await?;
+    let sent = closed_loop(
+        &pairs,
+        a.inflight,
+        began + Duration::from_secs_f64(secs),
+        base,
+    )
+    .await?;
     let send_wall = began.elapsed().as_secs_f64();
     let (l, d, delivery) = settle(&ledger, 0, &sent).await;
     let (cpu, _) = meter.read(&server)?;
@@ -221,7 +244,11 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     r.metric("max_msgs_per_s", max)
         .metric("server_cpu_ms_per_msg", 1000.0 * cpu / acked.max(1.0))
         .metric("server_cpu_share_at_max", cpu / send_wall)
-        .against("max_msgs_per_s", "sqlite_insert_rows_per_s", ceilings.insert());
+        .against(
+            "max_msgs_per_s",
+            "sqlite_insert_rows_per_s",
+            ceilings.insert(),
+        );
     r.latency.insert("max_ack".into(), sent.ack.summary());
     r.latency.insert("max_delivery".into(), delivery.summary());
 
