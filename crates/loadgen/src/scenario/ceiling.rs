@@ -18,9 +18,9 @@ use crate::{Ctx, measure::Latency, report::Report};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Rows inserted per batch size.
-    #[arg(long, default_value_t = 200_000)]
-    rows: u64,
+    /// Commits (each an fsync) timed per batch size: rows = commits x batch.
+    #[arg(long, default_value_t = 200)]
+    commits: u64,
     /// Keyset reads timed.
     #[arg(long, default_value_t = 20_000)]
     reads: u64,
@@ -35,7 +35,7 @@ pub struct Args {
 impl Default for Args {
     fn default() -> Args {
         Args {
-            rows: 200_000,
+            commits: 200,
             reads: 20_000,
             connections: 100,
             secs: 5.0,
@@ -84,10 +84,10 @@ impl Ceilings {
 /// Measures every ceiling with the sizes of `a` (smaller for a smoke run), SQLite in a fresh
 /// directory under `near` (the directory that holds roamd's data).
 pub async fn measure(a: &Args, smoke: bool, near: &Path) -> anyhow::Result<Ceilings> {
-    let (rows, reads, secs) = if smoke {
-        (5_000, 500, 0.5)
+    let (commits, reads, secs) = if smoke {
+        (20, 500, 0.5)
     } else {
-        (a.rows, a.reads, a.secs)
+        (a.commits, a.reads, a.secs)
     };
     let dir = tempfile::Builder::new()
         .prefix("roam-ceiling-")
@@ -95,9 +95,9 @@ pub async fn measure(a: &Args, smoke: bool, near: &Path) -> anyhow::Result<Ceili
     let path = dir.path().join("ceiling.db");
     let (insert_batch100, insert_batch1000, reads) =
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let b100 = insert_rate(&path.with_extension("100.db"), rows, 100)?;
-            let b1000 = insert_rate(&path, rows, 1000)?;
-            let lat = keyset_reads(&path, rows, reads)?;
+            let b100 = insert_rate(&path.with_extension("100.db"), commits * 100, 100)?;
+            let b1000 = insert_rate(&path, commits * 1000, 1000)?;
+            let lat = keyset_reads(&path, commits * 1000, reads)?;
             Ok((b100, b1000, lat))
         })
         .await??;
@@ -264,7 +264,7 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     let near = std::env::temp_dir();
     let c = measure(a, ctx.smoke, &near).await?;
     c.record(&mut r);
-    r.param("rows", a.rows)
+    r.param("commits", a.commits)
         .param("connections", u64::try_from(a.connections)?)
         .param("dir", near.display().to_string());
     r.latency

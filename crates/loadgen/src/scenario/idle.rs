@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "1000,2000,5000,10000")]
     connections: Vec<usize>,
     /// Devices per user (roamd's `max_devices` is raised to this).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 100)]
     per_user: usize,
     /// Seconds the server's idle CPU is watched at each count (smoke: 0.5).
     #[arg(long, default_value_t = 5.0)]
