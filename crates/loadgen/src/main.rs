@@ -8,6 +8,7 @@
 mod measure;
 mod report;
 mod scenario;
+mod seed;
 mod server;
 
 use std::path::PathBuf;

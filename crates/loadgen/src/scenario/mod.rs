@@ -3,16 +3,36 @@ use clap::Subcommand;
 
 use crate::{Ctx, report::Report};
 
+mod catchup;
+mod history;
+mod list;
 mod probe;
+mod seeding;
+mod soak;
 
 #[derive(Subcommand, Debug)]
 pub enum Scenario {
     /// Start (or attach to) roamd and report its idle CPU and memory over a few seconds.
     Probe(probe::Args),
+    /// Make (or find cached) a seeded data directory of many stored messages.
+    Seed(seeding::Args),
+    /// History pages (50) up and down from random cursors at 10M stored: store and REST.
+    History(history::Args),
+    /// A 500-conversation list paged 50 at a time to the end: store and REST.
+    List(list::Args),
+    /// An offline user gets 1,000 messages over 50 conversations, then connects.
+    Catchup(catchup::Args),
+    /// Half the maximum load for a long time with abusers mixed in: drift and losses.
+    Soak(soak::Args),
 }
 
 pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
     match scenario {
         Scenario::Probe(a) => probe::run(a, ctx).await,
+        Scenario::Seed(a) => seeding::run(a, ctx).await,
+        Scenario::History(a) => history::run(a, ctx).await,
+        Scenario::List(a) => list::run(a, ctx).await,
+        Scenario::Catchup(a) => catchup::run(a, ctx).await,
+        Scenario::Soak(a) => soak::run(a, ctx).await,
     }
 }
