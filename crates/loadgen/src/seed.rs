@@ -104,7 +104,8 @@ fn chat(from: &UserId, to: &UserId, resource: &Resource) -> NewMessage {
 
 /// The cache directory of a seed of this size.
 pub fn cache_dir(messages: u64, conversations: usize) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from);
     target
         .join("loadgen-seed")
         .join(format!("m{messages}-c{conversations}"))

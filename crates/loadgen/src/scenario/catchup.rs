@@ -55,7 +55,11 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
             let (c, _ev) = Client::open(opts).await?;
             let mut ids = Vec::with_capacity(n);
             for k in 0..n {
-                ids.push(c.send(&Outgoing::text(ChatType::Single, me, format!("m{k}"))).await?.id);
+                ids.push(
+                    c.send(&Outgoing::text(ChatType::Single, me, format!("m{k}")))
+                        .await?
+                        .id,
+                );
             }
             c.close().await;
             anyhow::Ok(ids)

@@ -71,7 +71,11 @@ fn store_query(peer: &str, ask: &Ask) -> anyhow::Result<roaming::HistoryQuery> {
 fn rest_query(peer: &str, ask: &Ask) -> HistoryQuery {
     let q = HistoryQuery::new(ChatType::Single, peer)
         .page_size(PAGE)
-        .direction(if ask.up { Direction::Up } else { Direction::Down });
+        .direction(if ask.up {
+            Direction::Up
+        } else {
+            Direction::Down
+        });
     match ask.cursor {
         Some(c) => q.after(c),
         None => q,
@@ -160,7 +164,9 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
         for _ in 0..expected.len() {
             let step = Ask { cursor, ..*ask };
             let t = Instant::now();
-            let page = client.get_history_messages(&rest_query(&b_user, &step)).await?;
+            let page = client
+                .get_history_messages(&rest_query(&b_user, &step))
+                .await?;
             rest_lat.record(t.elapsed());
             rest_n += 1;
             let ids: Vec<u64> = page.messages.iter().map(|m| m.id).collect();
@@ -182,7 +188,9 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
             cursor,
             up: false,
         };
-        let page = client.get_history_messages(&rest_query(&b_user, &ask)).await?;
+        let page = client
+            .get_history_messages(&rest_query(&b_user, &ask))
+            .await?;
         for msg in &page.messages {
             out_of_order += u64::from(cursor.is_some_and(|c| msg.id <= c));
             cursor = Some(msg.id);
@@ -194,8 +202,11 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     }
     let want = m.per_conversation.get(conv).copied().unwrap_or(0);
 
-    r.metric("server_cpu_ms_per_page", 1000.0 * cpu_s / rest_n.max(1) as f64)
-        .metric("full_read_messages", seen as f64);
+    r.metric(
+        "server_cpu_ms_per_page",
+        1000.0 * cpu_s / rest_n.max(1) as f64,
+    )
+    .metric("full_read_messages", seen as f64);
     r.latency.insert("store_page".into(), store_lat.summary());
     r.latency.insert("rest_page".into(), rest_lat.summary());
     r.metric("store_p99_ms", store_lat.summary().p99_ms)

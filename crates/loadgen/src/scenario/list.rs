@@ -82,7 +82,11 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
         None => Roamd::start_in(ctx.launch.clone(), seed::copy_for_server(&dir)?).await?,
     };
     let client = server.admin().await?.as_user(&m.lister).await?;
-    let want: BTreeMap<&str, u64> = m.list_unread.iter().map(|(p, u)| (p.as_str(), *u)).collect();
+    let want: BTreeMap<&str, u64> = m
+        .list_unread
+        .iter()
+        .map(|(p, u)| (p.as_str(), *u))
+        .collect();
     let (mut lat, mut pages, mut wrong_unread, mut wrong_count, mut wrong_pins) =
         (Latency::default(), 0u64, 0u64, 0u64, 0u64);
     let meter = CpuMeter::start(&server)?;

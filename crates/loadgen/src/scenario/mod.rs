@@ -3,6 +3,7 @@ use clap::Subcommand;
 
 use crate::{Ctx, report::Report};
 
+mod abuse;
 mod catchup;
 mod history;
 mod list;
