@@ -154,10 +154,10 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     let mut cpu_s = 0.0;
     for (ask, expected) in asks.iter().zip(&store_pages) {
         let (a_user, b_user) = history_pair(ask.conv);
-        if !clients.contains_key(&ask.conv) {
-            clients.insert(ask.conv, admin.as_user(&a_user).await?);
-        }
-        let client = &clients[&ask.conv];
+        let client = match clients.entry(ask.conv) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(admin.as_user(&a_user).await?),
+        };
         let mut cursor = ask.cursor;
         let meter = CpuMeter::start(&server)?;
         let mut got = Vec::new();

@@ -21,7 +21,7 @@ use roam_sdk::{ChatType, Client, Error, Event, HistoryQuery, Options, Outgoing};
 use super::abuse::{self, Seen};
 use crate::{
     Ctx,
-    measure::{Latency, Schedule},
+    measure::{Latency, Schedule, median},
     report::Report,
     server::{APP_KEY, CpuMeter, Roamd},
 };
@@ -94,6 +94,16 @@ struct Legit {
     errors: AtomicU64,
 }
 
+/// A non-negative whole number held in an f64, as a count (clamped to 0..=1e9).
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "clamped to a small non-negative whole number first"
+)]
+fn whole_count(x: f64) -> usize {
+    x.clamp(0.0, 1e9) as usize
+}
+
 fn pct(last: f64, first: f64) -> f64 {
     100.0 * (last - first) / first
 }
@@ -126,7 +136,7 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     }
     let server = ctx.server(&limits).await?;
     let admin = server.admin().await?;
-    let senders = (rate / PER_SENDER).ceil().max(2.0) as usize;
+    let senders = whole_count((rate / PER_SENDER).ceil()).max(2);
     let mut names: Vec<String> = (0..senders)
         .flat_map(|i| [format!("s{i}"), format!("r{i}")])
         .collect();
@@ -234,7 +244,7 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     // Windows.
     let whole = CpuMeter::start(&server)?;
     let began = Instant::now();
-    let windows = ((minutes * 60.0) / window).round().max(2.0) as usize;
+    let windows = whole_count((minutes * 60.0 / window).round()).max(2);
     let mut points: Vec<(f64, f64)> = Vec::new();
     for w in 0..windows {
         let meter = CpuMeter::start(&server)?;
@@ -310,6 +320,10 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
             1000.0 * cpu / acked.len().max(1) as f64,
         )
         .metric("server_cpu_share", cpu / wall)
+        .metric(
+            "window_p99_median_ms",
+            median(points.iter().map(|p| p.1).collect()),
+        )
         .metric("rss_drift_pct", rss_drift)
         .metric("p99_drift_pct", p99_drift)
         .metric("flood_accepted", seen.flood_accepted.load(Relaxed) as f64)
