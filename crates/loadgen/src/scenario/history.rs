@@ -144,10 +144,12 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     drop(store);
 
     // Over REST, against a roamd on a copy of the seed.
-    let server = match &ctx.attach {
-        Some(_) => ctx.server(&[]).await?,
-        None => Roamd::start_in(ctx.launch.clone(), seed::copy_for_server(&dir)?).await?,
-    };
+    // A roamd attached by URL has not got the seed: this scenario starts its own.
+    anyhow::ensure!(
+        ctx.attach.is_none(),
+        "this scenario starts roamd on a copy of its seed; drop --url/--pid"
+    );
+    let server = Roamd::start_in(ctx.launch.clone(), seed::copy_for_server(&dir)?).await?;
     let admin = server.admin().await?;
     let mut clients: std::collections::HashMap<usize, Client> = Default::default();
     let (mut rest_lat, mut mismatched, mut rest_n) = (Latency::default(), 0u64, 0u64);

@@ -77,10 +77,12 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     drop(store);
 
     // Over REST.
-    let server = match &ctx.attach {
-        Some(_) => ctx.server(&[]).await?,
-        None => Roamd::start_in(ctx.launch.clone(), seed::copy_for_server(&dir)?).await?,
-    };
+    // A roamd attached by URL has not got the seed: this scenario starts its own.
+    anyhow::ensure!(
+        ctx.attach.is_none(),
+        "this scenario starts roamd on a copy of its seed; drop --url/--pid"
+    );
+    let server = Roamd::start_in(ctx.launch.clone(), seed::copy_for_server(&dir)?).await?;
     let client = server.admin().await?.as_user(&m.lister).await?;
     let want: BTreeMap<&str, u64> = m
         .list_unread
