@@ -14,4 +14,8 @@ run idle
 run send
 run fanout
 run crash
+run history
+run list
+run catchup
+run soak
 echo "bench smoke: every scenario ran, no faults"

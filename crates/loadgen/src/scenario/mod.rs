@@ -7,8 +7,14 @@ pub mod ceiling;
 mod crash;
 mod fanout;
 mod idle;
-mod probe;
 mod send;
+mod abuse;
+mod catchup;
+mod history;
+mod list;
+mod probe;
+mod seeding;
+mod soak;
 
 #[derive(Subcommand, Debug)]
 pub enum Scenario {
@@ -24,6 +30,16 @@ pub enum Scenario {
     Idle(idle::Args),
     /// SIGKILL under load, restart, read back every acked message.
     Crash(crash::Args),
+    /// Make (or find cached) a seeded data directory of many stored messages.
+    Seed(seeding::Args),
+    /// History pages (50) up and down from random cursors at 10M stored: store and REST.
+    History(history::Args),
+    /// A 500-conversation list paged 50 at a time to the end: store and REST.
+    List(list::Args),
+    /// An offline user gets 1,000 messages over 50 conversations, then connects.
+    Catchup(catchup::Args),
+    /// Half the maximum load for a long time with abusers mixed in: drift and losses.
+    Soak(soak::Args),
 }
 
 pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
@@ -34,5 +50,10 @@ pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
         Scenario::Fanout(a) => fanout::run(a, ctx).await,
         Scenario::Idle(a) => idle::run(a, ctx).await,
         Scenario::Crash(a) => crash::run(a, ctx).await,
+        Scenario::Seed(a) => seeding::run(a, ctx).await,
+        Scenario::History(a) => history::run(a, ctx).await,
+        Scenario::List(a) => list::run(a, ctx).await,
+        Scenario::Catchup(a) => catchup::run(a, ctx).await,
+        Scenario::Soak(a) => soak::run(a, ctx).await,
     }
 }
