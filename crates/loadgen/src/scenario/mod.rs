@@ -12,6 +12,7 @@ mod abuse;
 mod catchup;
 mod history;
 mod list;
+mod peers;
 mod probe;
 mod seeding;
 mod soak;
@@ -40,6 +41,8 @@ pub enum Scenario {
     Catchup(catchup::Args),
     /// Half the maximum load for a long time with abusers mixed in: drift and losses.
     Soak(soak::Args),
+    /// The same work on Roam and on the installed peers (Prosody, Synapse), alternating rounds.
+    Peers(peers::Args),
 }
 
 pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
@@ -55,5 +58,6 @@ pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
         Scenario::List(a) => list::run(a, ctx).await,
         Scenario::Catchup(a) => catchup::run(a, ctx).await,
         Scenario::Soak(a) => soak::run(a, ctx).await,
+        Scenario::Peers(a) => peers::run(a, ctx).await,
     }
 }
