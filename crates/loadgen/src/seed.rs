@@ -6,8 +6,9 @@
 //!
 //! Layout: `conversations` one-to-one conversations `ha{i}` ↔ `hb{i}` share the bulk of the
 //! messages round-robin (directions alternating); one user, `lister`, has [`LIST_CONVS`]
-//! conversations (peer, lister, peer, and a second peer message in every third: 1 or 2
-//! unread each), every tenth pinned. Every user's password is [`PASSWORD`].
+//! conversations (peer, lister, peer, and a third peer message in every third: 2 or 3
+//! unread each, as the lister's own message does not move its read position), every tenth
+//! pinned. Every user's password is [`PASSWORD`].
 //!
 //! Seeded directories are cached under `target/loadgen-seed/m{messages}-c{conversations}/`
 //! (a `manifest.json` beside `roam.db` says what is in it and when it is complete).
@@ -204,8 +205,10 @@ async fn seed(db: &Path, messages: u64, conversations: usize) -> anyhow::Result<
             )
             .await?;
     }
+    // Unread: the peer's messages after the lister's read position, which never moved (its
+    // own message in between does not move it).
     let list_unread = (0..LIST_CONVS)
-        .map(|i| (peers[i].as_str().to_owned(), if i % 3 == 0 { 2 } else { 1 }))
+        .map(|i| (peers[i].as_str().to_owned(), if i % 3 == 0 { 3 } else { 2 }))
         .collect();
 
     // The bulk: round-robin over the history conversations, directions alternating.
