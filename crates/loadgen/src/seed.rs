@@ -33,6 +33,10 @@ use roam_protocol::pb::{Jid, MessageBody, message_body};
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use serde::{Deserialize, Serialize};
 
+mod bulk;
+#[cfg(test)]
+mod tests;
+
 /// The password of every seeded user.
 pub const PASSWORD: &str = "pw";
 /// Conversations of the listing user.
@@ -44,6 +48,8 @@ const IN_FLIGHT: usize = 4096;
 /// History cursors remembered per seeded directory.
 const SAMPLES: usize = 4000;
 const TEXT: &str = "load generator message of a typical short length";
+/// Seeds of more messages than this take the bulk path (see [`bulk`]).
+const BULK_OVER: u64 = 100_000;
 
 /// What a seeded directory holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,13 +133,26 @@ pub async fn seeded(
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::create_dir_all(&dir)?;
-    let manifest = seed(&dir.join("roam.db"), messages, conversations).await?;
+    let manifest = seed(
+        &dir.join("roam.db"),
+        messages,
+        conversations,
+        messages > BULK_OVER,
+    )
+    .await?;
     std::fs::write(&manifest_path, serde_json::to_string(&manifest)?)?;
     Ok((dir, manifest))
 }
 
-/// Seeds `db` (a new file) through the store.
-async fn seed(db: &Path, messages: u64, conversations: usize) -> anyhow::Result<Manifest> {
+/// Seeds `db` (a new file) through the store; with `use_bulk`, only the users, the lister's
+/// conversations and the first message of each history conversation, the rest by
+/// [`bulk::fill`].
+async fn seed(
+    db: &Path,
+    messages: u64,
+    conversations: usize,
+    use_bulk: bool,
+) -> anyhow::Result<Manifest> {
     let began = Instant::now();
     let store = SqliteStore::open(
         db,
@@ -228,7 +247,9 @@ async fn seed(db: &Path, messages: u64, conversations: usize) -> anyhow::Result<
         };
         (i, m)
     });
-    let mut acked = futures::stream::iter(stream)
+    // Through the store: everything, or (bulk) each conversation's first message.
+    let through_store = if use_bulk { bulk.min(n) } else { bulk };
+    let mut acked = futures::stream::iter(stream.take(usize::try_from(through_store)?))
         .map(|(i, m)| {
             let store = &store;
             async move { (i, store.append(m).await) }
@@ -253,6 +274,24 @@ async fn seed(db: &Path, messages: u64, conversations: usize) -> anyhow::Result<
     drop(acked);
     // Dropping the store flushes the writer; a fresh open checks roamd's schema opens it.
     drop(store);
+    if use_bulk && bulk > through_store {
+        let db = db.to_path_buf();
+        let (added, more) = tokio::task::spawn_blocking(move || {
+            bulk::fill(
+                &db,
+                &pairs,
+                resource.as_str(),
+                payload,
+                (through_store, bulk),
+                keep_one_in,
+            )
+        })
+        .await??;
+        for (count, more) in per_conversation.iter_mut().zip(added) {
+            *count += more;
+        }
+        samples.extend(more);
+    }
     let check = SqliteStore::open(db, Options::default()).context("reopening the seed")?;
     drop(check);
     Ok(Manifest {
