@@ -1,4 +1,4 @@
-//! `list`: a user with 500 conversations (1 or 2 unread each, 50 pinned) pages through its
+//! `list`: a user with 500 conversations (2 or 3 unread each, 50 pinned) pages through its
 //! server conversation list, 50 a page, cursor after cursor to the end: p50/p99 per page over
 //! REST (SDK `get_server_conversations`) with the server's CPU per page, and at the store
 //! (`conversations` on the seed opened in this process). Each full pass is checked: every
