@@ -45,6 +45,27 @@ impl Readers {
         self.read_with(move |c| f(c).map_err(engine)).await
     }
 
+    /// Runs `f` on a read connection on the calling thread, for a lookup by key in a small,
+    /// hot table (a send's recipient check): its pages are in memory, so the read takes a few
+    /// microseconds, less than the hand-off to a blocking thread and back that [`Readers::read`]
+    /// pays. A WAL reader never waits for the writer, so this does not block on it.
+    pub(crate) fn read_now<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => self.open().map_err(engine)?,
+        };
+        let result = f(&conn).map_err(engine);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        result
+    }
+
     /// [`Readers::read`] for a function that fails with a [`StoreError`].
     pub(crate) async fn read_with<T, F>(&self, f: F) -> Result<T, StoreError>
     where

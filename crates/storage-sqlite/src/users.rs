@@ -24,8 +24,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        let id = id.clone();
-        self.readers.read(move |c| get(c, &id)).await
+        self.readers.read_now(|c| get(c, id))
     }
 
     async fn users_after(

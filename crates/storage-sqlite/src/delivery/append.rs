@@ -30,7 +30,8 @@ pub(crate) fn with_events<T>(
 /// Stores a message at the end of its conversation (see `DeliveryStore::append`), in named
 /// steps: a resend is answered with what was stored; else the conversation gets its next seq,
 /// the message is inserted, the sides it opens are made, the activity is counted, and a read
-/// ack moves the sender's read position.
+/// ack moves the sender's read position. A single chat's message, the common case, costs
+/// four statements once its conversation exists (resend check, upsert, insert, both sides).
 pub(crate) fn append(
     c: &Connection,
     ids: &IdGenerator,
@@ -52,9 +53,14 @@ pub(crate) fn append(
     let activity = m.activity && m.kind == MessageKind::Chat;
     let next = next_in_conversation(c, &key, id, ts, activity).map_err(engine)?;
     insert_message(c, &m, &next, id, ts, activity).map_err(engine)?;
-    open_sides(c, &m, &next, ts, activity, group_ack).map_err(engine)?;
-    if activity {
-        count_activity(c, &m, &next, id).map_err(engine)?;
+    match &m.to {
+        Target::User(to) if activity => chat_activity(c, &m, to, &next, id, ts).map_err(engine)?,
+        _ => {
+            open_sides(c, &m, &next, ts, activity, group_ack, None).map_err(engine)?;
+            if activity {
+                count_sent(c, &m, &next).map_err(engine)?;
+            }
+        }
     }
     apply_read_ack(c, &m, &next, group_ack).map_err(engine)?;
     Ok(StoredMessage {
@@ -106,7 +112,9 @@ fn client_id_column(client_id: u64) -> i64 {
     client_id.cast_signed()
 }
 
-/// Makes the conversation row if it is new and takes its next seq.
+/// Makes the conversation row if it is new and takes its next seq, in one statement: a new
+/// row holds the conversation's first message, an existing one moves on by one. (SET
+/// expressions see the row's old values: last_seq + 1 is the new seq.)
 fn next_in_conversation(
     c: &Connection,
     key: &str,
@@ -115,17 +123,13 @@ fn next_in_conversation(
     activity: bool,
 ) -> rusqlite::Result<Next> {
     c.prepare_cached(
-        "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES (?1, 0, ?2, ?2) \
-         ON CONFLICT(key) DO NOTHING",
-    )?
-    .execute(params![key, ts])?;
-    // (SET expressions see the row's old values: last_seq + 1 is the new seq.)
-    c.prepare_cached(
-        "UPDATE conversations SET last_seq = last_seq + 1, last_ms = ?2, chat_count = chat_count + ?3, \
+        "INSERT INTO conversations (key, last_seq, last_ms, created_ms, chat_count, last_chat_seq, last_chat_ms, last_chat_id) \
+         VALUES (?1, 1, ?2, ?2, ?3, ?3, CASE WHEN ?3 THEN ?2 ELSE 0 END, CASE WHEN ?3 THEN ?4 ELSE 0 END) \
+         ON CONFLICT(key) DO UPDATE SET last_seq = last_seq + 1, last_ms = ?2, chat_count = chat_count + ?3, \
          last_chat_seq = CASE WHEN ?3 THEN last_seq + 1 ELSE last_chat_seq END, \
          last_chat_ms = CASE WHEN ?3 THEN ?2 ELSE last_chat_ms END, \
          last_chat_id = CASE WHEN ?3 THEN ?4 ELSE last_chat_id END \
-         WHERE key = ?1 RETURNING id, last_seq, chat_count",
+         RETURNING id, last_seq, chat_count",
     )?
     .query_row(params![key, ts, activity, id.0], |r| {
         Ok(Next {
@@ -169,6 +173,8 @@ fn insert_message(
 /// A single chat's two sides exist from its first message on. A side created later than the
 /// conversation (a user deleted and registered again under the same id) starts at this
 /// message and inherits nothing before it. (Group members' sides are made when they join.)
+/// `counted`: the sides are made with this chat message already counted on them (see
+/// [`chat_activity`]), else as of before the message.
 fn open_sides(
     c: &Connection,
     m: &NewMessage,
@@ -176,6 +182,7 @@ fn open_sides(
     ts: u64,
     activity: bool,
     group_ack: bool,
+    counted: Option<MessageId>,
 ) -> rusqlite::Result<()> {
     let sides: Vec<(&UserId, Target, i64)> = match &m.to {
         Target::User(to) => vec![
@@ -187,10 +194,12 @@ fn open_sides(
         Target::Group(_) => vec![],
     };
     let mut insert = c.prepare_cached(
-        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms, sort_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7, ?8) ON CONFLICT DO NOTHING",
+        "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms, sort_key, sent) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5, ?6, ?5, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
     )?;
+    let sort_key = counted.unwrap_or_else(|| MessageId::floor_at(ts));
     for (user, other, kind) in sides {
+        let sent = counted.is_some() && *user == m.from;
         insert.execute(params![
             user.as_str(),
             next.conv,
@@ -199,30 +208,44 @@ fn open_sides(
             next.seq - 1,
             next.count - u64::from(activity),
             ts,
-            MessageId::floor_at(ts).0
+            sort_key.0,
+            sent
         ])?;
     }
     Ok(())
 }
 
-/// Conversation activity: the sender's sent count (not unread to them), and a single chat's
-/// two sides move to the top of their lists.
-fn count_activity(
+/// A single chat's message counts as activity: the sender's sent count grows (it is not
+/// unread to them) and both sides move to the top of their lists, in one statement. Only if
+/// a side is missing (the conversation's first message, or a user registered again under a
+/// deleted id) are the sides made, with this message already counted.
+fn chat_activity(
     c: &Connection,
     m: &NewMessage,
+    to: &UserId,
     next: &Next,
     id: MessageId,
+    ts: u64,
 ) -> rusqlite::Result<()> {
+    let moved = c
+        .prepare_cached(
+            "UPDATE user_conversations SET sent = sent + (user_id = ?3), sort_key = ?2 \
+             WHERE conv_id = ?1 AND kind = 0",
+        )?
+        .execute(params![next.conv, id.0, m.from.as_str()])?;
+    let sides = if *to == m.from { 1 } else { 2 };
+    if moved < sides {
+        open_sides(c, m, next, ts, true, false, Some(id))?;
+    }
+    Ok(())
+}
+
+/// A group message counts as activity: the sender's sent count grows.
+fn count_sent(c: &Connection, m: &NewMessage, next: &Next) -> rusqlite::Result<()> {
     c.prepare_cached(
         "UPDATE user_conversations SET sent = sent + 1 WHERE user_id = ?1 AND conv_id = ?2",
     )?
     .execute(params![m.from.as_str(), next.conv])?;
-    if matches!(m.to, Target::User(_)) {
-        c.prepare_cached(
-            "UPDATE user_conversations SET sort_key = ?2 WHERE conv_id = ?1 AND kind = 0",
-        )?
-        .execute(params![next.conv, id.0])?;
-    }
     Ok(())
 }
 
