@@ -161,10 +161,8 @@ impl Roam {
                         return;
                     }
                 };
-                for member in members {
-                    let except = (member == m.from).then_some(&m.from_resource);
-                    self.fanout.notify(&member, &m.to, except);
-                }
+                self.fanout
+                    .notify_all(&members, &m.to, &m.from, Some(&m.from_resource));
             }
             // The user's own log: the device that acted knows already.
             Target::System => self
