@@ -16,6 +16,13 @@
 //! its seq, so the missing one falls below the log and positions there are answered by the store.
 //! Messages are never deleted from a conversation, so a kept copy never goes stale.
 //!
+//! So a log may answer *less* than the store (a tail not added yet), never a message out of
+//! order, twice, or one the device is not owed: it answers consecutive seqs from the position
+//! on, and the device's next key acknowledges no more than it was given. If a send's caller is
+//! dropped between the commit and the add (its connection closed), the message is missing from
+//! the log like its lost signal: it is found as any lost signal is, at the device's next UNREAD,
+//! whose pulls carry no key and so read the store; a later message then restarts the log.
+//!
 //! Memory is bounded: [`PER_GROUP`] messages per group and [`BUDGET_BYTES`] of payloads in all;
 //! past the budget whole logs are dropped (their members are answered by the store).
 use std::{
