@@ -117,3 +117,23 @@ pub(crate) async fn acks_name_a_message_by_id_and_map_to_its_position(s: Arc<dyn
     let c = s.device(&uid("carol"), &res("c")).await.unwrap();
     assert_eq!(texts(&*s, &c, "alice").await, ["x"]);
 }
+
+/// `ack_at` acks as `ack` does and, if it answers a position, it is the seq after which the
+/// store owes the device messages: what a service may answer from its own copy of them.
+pub(crate) async fn an_ack_answers_the_position_the_store_owes_from(s: Arc<dyn Store>) {
+    let b = s.device(&uid("bob"), &res("b")).await.unwrap();
+    let first = s.append(chat("alice", "a", "bob", "1")).await.unwrap();
+    let second = s.append(chat("alice", "a", "bob", "2")).await.unwrap();
+    let at = s.ack_at(&b, &t("alice"), first.id).await.unwrap();
+    assert!(at.is_none() || at == Some(first.seq), "{at:?}");
+    assert_eq!(texts(&*s, &b, "alice").await, vec!["2"]);
+    // Acking nothing new (an older key) keeps the position.
+    let again = s.ack_at(&b, &t("alice"), MessageId(0)).await.unwrap();
+    assert!(again.is_none() || again == Some(first.seq), "{again:?}");
+    let end = s.ack_at(&b, &t("alice"), second.id).await.unwrap();
+    assert!(end.is_none() || end == Some(second.seq), "{end:?}");
+    assert!(texts(&*s, &b, "alice").await.is_empty());
+    // No such conversation: no position.
+    let none = s.ack_at(&b, &t("carol"), second.id).await.unwrap();
+    assert_eq!(none, None);
+}

@@ -66,6 +66,10 @@ pub fn trials<E: Engine>(engine: E) -> Vec<Trial> {
             "delivery::acks_name_a_message_by_id_and_map_to_its_position",
             delivery::acks_name_a_message_by_id_and_map_to_its_position,
         ),
+        on.store(
+            "delivery::an_ack_answers_the_position_the_store_owes_from",
+            delivery::an_ack_answers_the_position_the_store_owes_from,
+        ),
         // groups
         on.store(
             "groups::members_get_messages_from_their_joining_on",

@@ -21,6 +21,20 @@ pub trait Fanout: Send + Sync + 'static {
     /// its conversation with `target` has something new.
     fn notify(&self, user: &UserId, target: &Target, except: Option<&Resource>);
 
+    /// [`Fanout::notify`] for each of `users` (a group's members), but never the device
+    /// `except` of the user `sender`. An implementation may take its locks once for all.
+    fn notify_all(
+        &self,
+        users: &[UserId],
+        target: &Target,
+        sender: &UserId,
+        except: Option<&Resource>,
+    ) {
+        for user in users {
+            self.notify(user, target, (user == sender).then_some(except).flatten());
+        }
+    }
+
     /// Disconnects every device of `user`.
     fn kick(&self, user: &UserId, reason: KickReason);
 }

@@ -8,6 +8,7 @@
 //! - [`store`]: the traits storage engines implement, one per concern (users, delivery, groups,
 //!   roaming) summed up as [`store::Store`], and its error; and the rule that a write and the
 //!   events it causes commit together, with live signals only after the commit.
+//! - [`recent`]: the recent messages of each group, kept in memory to answer members' pulls.
 //! - [`limits`]: the most a client may send of anything (names, id lists, messages).
 //! - [`fanout`]: the [`fanout::Fanout`] trait through which use-cases reach online devices.
 //! - [`service`]: the use-cases ([`service::Roam`]), the only place that combines store and fan-out.
@@ -24,6 +25,7 @@ pub mod id;
 pub mod limits;
 pub mod message;
 pub mod password;
+pub mod recent;
 pub mod roaming;
 pub mod service;
 pub mod store;

@@ -308,14 +308,21 @@ impl Hub {
 
 impl Fanout for Hub {
     fn notify(&self, user: &UserId, target: &Target, except: Option<&Resource>) {
+        notify_in(&self.lock(), user, target, except);
+    }
+
+    /// One lock of the registry for a whole group's members.
+    fn notify_all(
+        &self,
+        users: &[UserId],
+        target: &Target,
+        sender: &UserId,
+        except: Option<&Resource>,
+    ) {
         let registry = self.lock();
-        let Some(list) = registry.users.get(user) else {
-            return;
-        };
-        for e in &list.entries {
-            if Some(&e.resource) != except && !e.mailbox.notice(target) {
-                tracing::warn!(%user, resource = %e.resource, "session too slow: too many queues with news unwritten; closing it");
-            }
+        for user in users {
+            let except = (user == sender).then_some(except).flatten();
+            notify_in(&registry, user, target, except);
         }
     }
 
@@ -324,6 +331,18 @@ impl Fanout for Hub {
             for e in &list.entries {
                 e.mailbox.kick(reason);
             }
+        }
+    }
+}
+
+/// Tells `user`'s online devices but `except` that the queue for `target` has news.
+fn notify_in(registry: &Registry, user: &UserId, target: &Target, except: Option<&Resource>) {
+    let Some(list) = registry.users.get(user) else {
+        return;
+    };
+    for e in &list.entries {
+        if Some(&e.resource) != except && !e.mailbox.notice(target) {
+            tracing::warn!(%user, resource = %e.resource, "session too slow: too many queues with news unwritten; closing it");
         }
     }
 }

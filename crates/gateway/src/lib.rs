@@ -155,10 +155,14 @@ async fn upgrade(
     accept(gw, ws, Binary, "/websocket").await
 }
 
+/// The read buffer a WebSocket starts with (see [`accept`]).
+const READ_BUFFER: usize = 1024;
+
 /// Upgrades to a session that speaks `framing` if a connection slot is free, else answers 503
 /// with a JSON error body at once. Buffers are kept small (tungstenite's default 128 KiB read
-/// buffer per connection would dominate memory), client messages are capped at the framing's
-/// encoding of [`MAX_FRAME`] and server messages at [`MAX_WRITE`].
+/// buffer per connection would dominate memory; msync requests are tens of bytes, and a larger
+/// frame is read in several reads into a buffer grown to its size), client messages are capped
+/// at the framing's encoding of [`MAX_FRAME`] and server messages at [`MAX_WRITE`].
 ///
 /// A request that is not a WebSocket upgrade is answered 400 and logged: a client that
 /// cannot connect otherwise leaves no trace on the server.
@@ -183,7 +187,7 @@ pub(crate) async fn accept<F: Framing>(
         );
         return too_many_connections();
     };
-    ws.read_buffer_size(4 * 1024)
+    ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(4 * 1024)
         .max_write_buffer_size(MAX_WRITE)
         .max_message_size(framing.max_message())

@@ -151,6 +151,8 @@ impl Roam {
                     .notify(&m.from, &Target::System, Some(&m.from_resource))
             }
             Target::Group(g) => {
+                // Kept before any member is told: a pull after the notice finds it here.
+                self.recent.add(g, m);
                 let members = match self.store.member_ids(g).await {
                     Ok(m) => m,
                     Err(e) => {
@@ -159,10 +161,8 @@ impl Roam {
                         return;
                     }
                 };
-                for member in members {
-                    let except = (member == m.from).then_some(&m.from_resource);
-                    self.fanout.notify(&member, &m.to, except);
-                }
+                self.fanout
+                    .notify_all(&members, &m.to, &m.from, Some(&m.from_resource));
             }
             // The user's own log: the device that acted knows already.
             Target::System => self
@@ -194,7 +194,16 @@ impl Roam {
         ack: Option<MessageId>,
     ) -> Result<Pull, StoreError> {
         if let Some(up_to) = ack {
-            self.store.ack(device, target, up_to).await?;
+            let position = self.store.ack_at(device, target, up_to).await?;
+            // The position is durable (see `ack_at`); a group's recent messages after it are
+            // in memory (see `crate::recent` for why the answer is then the store's).
+            if let (Some(position), Target::Group(g)) = (position, target)
+                && let Some(messages) =
+                    self.recent
+                        .owed(g, device, position, self.policy.pull_batch)
+            {
+                return Ok(Pull { messages });
+            }
         }
         let messages = self
             .store

@@ -12,6 +12,7 @@ use crate::{
     fanout::Fanout,
     id::IdGenerator,
     password::pool::HashPool,
+    recent::RecentGroupMessages,
     store::Store,
 };
 
@@ -92,6 +93,8 @@ pub struct Roam {
     throttle: Throttle,
     /// Set once the admin credential has been used to log in (see [`Roam::admin_used`]).
     admin_used: tokio::sync::watch::Sender<bool>,
+    /// Each group's last messages, so that members' pulls of them do not read the store.
+    recent: RecentGroupMessages,
 }
 
 impl Roam {
@@ -112,6 +115,7 @@ impl Roam {
             ),
             throttle: Throttle::new(policy.login_limits.clone()),
             admin_used: tokio::sync::watch::Sender::new(false),
+            recent: RecentGroupMessages::default(),
             store,
             fanout,
             admin,

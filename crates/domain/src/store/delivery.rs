@@ -48,4 +48,20 @@ pub trait DeliveryStore: Send + Sync + 'static {
         target: &Target,
         up_to: MessageId,
     ) -> Result<(), StoreError>;
+
+    /// [`DeliveryStore::ack`], answering (once durable) the device's position in the
+    /// conversation afterwards: the seq after which it is owed messages, its cursor or where its
+    /// user joined, whichever is later. None when the engine cannot tell, or the device has no
+    /// cursor there (its position then also depends on its user's other devices): the caller
+    /// asks [`DeliveryStore::owed`]. The answer comes after the commit, so nothing is ever
+    /// answered from a position that a crash could take back.
+    async fn ack_at(
+        &self,
+        device: &Device,
+        target: &Target,
+        up_to: MessageId,
+    ) -> Result<Option<u64>, StoreError> {
+        self.ack(device, target, up_to).await?;
+        Ok(None)
+    }
 }

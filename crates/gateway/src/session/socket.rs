@@ -73,7 +73,10 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
                     Ok(Inbound::Frames(frames)) => {
                         let mut answers = Vec::new();
                         for frame in frames {
-                            let (out, next) = session.handle(&frame).await;
+                            // Boxed: the use-cases' futures are large and live only while a
+                            // request is handled, so an idle connection does not keep their
+                            // room in its task (see `crate::accept` on memory per connection).
+                            let (out, next) = Box::pin(session.handle(&frame)).await;
                             answers.extend(out);
                             if next == Next::Close {
                                 close = true;

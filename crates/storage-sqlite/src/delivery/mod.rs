@@ -61,6 +61,15 @@ impl DeliveryStore for SqliteStore {
         target: &Target,
         up_to: MessageId,
     ) -> Result<(), StoreError> {
+        self.ack_at(device, target, up_to).await.map(|_| ())
+    }
+
+    async fn ack_at(
+        &self,
+        device: &Device,
+        target: &Target,
+        up_to: MessageId,
+    ) -> Result<Option<u64>, StoreError> {
         let (d, target) = (device.clone(), target.clone());
         self.writer
             .write(move |c, _| ack(c, &d, &target, up_to).map_err(engine))
@@ -219,27 +228,29 @@ pub(crate) fn owed(
 /// seq make the position of that message, or of the last one before it. Only seqs after the
 /// device's cursor are searched (the newest first), so an ack costs what the device had not
 /// acked yet, and an id beyond the conversation's end (a client bug or forgery) is clamped to
-/// the messages that exist.
+/// the messages that exist. Answers the device's position afterwards when it has a cursor
+/// (see `DeliveryStore::ack_at`).
 pub(crate) fn ack(
     c: &Connection,
     d: &Device,
     target: &Target,
     up_to: MessageId,
-) -> rusqlite::Result<()> {
-    let conv: Option<(i64, i64)> = c
+) -> rusqlite::Result<Option<u64>> {
+    let conv: Option<(i64, Option<i64>, i64)> = c
         .prepare_cached(
-            "SELECT uc.conv_id, COALESCE(dc.seq, 0) FROM user_conversations uc \
+            "SELECT uc.conv_id, dc.seq, uc.start_seq FROM user_conversations uc \
              LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = ?2 AND dc.conv_id = uc.conv_id \
              WHERE uc.user_id = ?1 AND uc.target = ?3",
         )?
         .query_row(
             params![d.user.as_str(), d.resource.as_str(), target.encode()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((conv, cursor)) = conv else {
-        return Ok(());
+    let Some((conv, cursor, start)) = conv else {
+        return Ok(None);
     };
+    let position = |cursor: i64| Some(u64::try_from(cursor.max(start)).unwrap_or(0));
     // Ids stay below 2^63; a larger (forged) key means "everything", as i64::MAX does.
     let up_to = i64::try_from(up_to.0).unwrap_or(i64::MAX);
     let seq: Option<i64> = c
@@ -247,10 +258,10 @@ pub(crate) fn ack(
             "SELECT seq FROM messages WHERE conv_id = ?1 AND seq > ?2 AND id <= ?3 \
              ORDER BY seq DESC LIMIT 1",
         )?
-        .query_row(params![conv, cursor, up_to], |r| r.get(0))
+        .query_row(params![conv, cursor.unwrap_or(0), up_to], |r| r.get(0))
         .optional()?;
     let Some(seq) = seq else {
-        return Ok(());
+        return Ok(cursor.and_then(position));
     };
     c.prepare_cached(
         "INSERT INTO device_cursors (user_id, resource, conv_id, seq) VALUES (?1, ?2, ?3, ?4) \
@@ -261,7 +272,7 @@ pub(crate) fn ack(
         "UPDATE user_conversations SET synced_seq = MAX(synced_seq, ?3) WHERE user_id = ?1 AND conv_id = ?2",
     )?
     .execute(params![d.user.as_str(), conv, seq])?;
-    Ok(())
+    Ok(position(seq.max(cursor.unwrap_or(0))))
 }
 
 #[cfg(test)]
