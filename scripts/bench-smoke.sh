@@ -3,7 +3,7 @@
 # fails on any error or non-zero correctness check (lost, duplicated, …). Seconds after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build -p roam-loadgen -p roamd
+cargo build --locked -p roam-loadgen -p roamd
 LG=(target/debug/loadgen --smoke --roamd target/debug/roamd)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT

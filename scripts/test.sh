@@ -11,6 +11,8 @@ cargo build --locked --workspace --all-targets
 # Unit tests, the storage conformance suite (crates/conformance, run by each engine's
 # `conformance` test target) and roamd's integration tests.
 cargo test --locked --workspace
+# Every load-generator scenario at smoke size against a debug roamd (BENCHMARKS.md has the full run).
+bash scripts/bench-smoke.sh
 # The REST API fuzzed from its OpenAPI document: no server error, answers match their schemas.
 bash scripts/schemathesis.sh
 # A short run of every fuzz target from its kept corpus (docs/fuzzing.md).

@@ -3,18 +3,18 @@ use clap::Subcommand;
 
 use crate::{Ctx, report::Report};
 
+mod abuse;
+mod catchup;
 pub mod ceiling;
 mod crash;
 mod fanout;
-mod idle;
-mod send;
-mod abuse;
-mod catchup;
 mod history;
+mod idle;
 mod list;
 mod peers;
 mod probe;
 mod seeding;
+mod send;
 mod soak;
 
 #[derive(Subcommand, Debug)]
