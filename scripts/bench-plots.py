@@ -4,7 +4,7 @@
 usage: bench-plots.py REPORT_DIR OUT_DIR
 
 - OUT_DIR/throughput-latency.png, from REPORT_DIR/send.json, series `throughput_latency`
-  (points: offered_rate, achieved_rate, ack_p50_ms, ack_p99_ms, delivery_p50_ms,
+  (points: offered_per_s, acked_per_s, ack_p50_ms, ack_p99_ms, delivery_p50_ms,
   delivery_p99_ms): latency against the rate achieved, one line per percentile.
 - OUT_DIR/memory-connections.png, from REPORT_DIR/idle.json, series `rss_vs_connections`
   (points: connections, rss_bytes, bytes_per_connection): server RSS and bytes per connection
@@ -38,11 +38,11 @@ def series(report_dir: Path, scenario: str, name: str, keys: list[str]) -> list[
 
 
 def throughput_latency(report_dir: Path, out: Path) -> Path:
-    keys = ["offered_rate", "achieved_rate", "ack_p50_ms", "ack_p99_ms",
+    keys = ["offered_per_s", "acked_per_s", "ack_p50_ms", "ack_p99_ms",
             "delivery_p50_ms", "delivery_p99_ms"]
     pts = sorted(series(report_dir, "send", "throughput_latency", keys),
-                 key=lambda p: p["offered_rate"])
-    x = [p["achieved_rate"] for p in pts]
+                 key=lambda p: p["offered_per_s"])
+    x = [p["acked_per_s"] for p in pts]
     fig, ax = plt.subplots(figsize=(8, 5))
     for key, style in [("ack_p50_ms", "o-"), ("ack_p99_ms", "o--"),
                        ("delivery_p50_ms", "s-"), ("delivery_p99_ms", "s--")]:
