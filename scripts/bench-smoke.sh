@@ -3,7 +3,9 @@
 # fails on any error or non-zero correctness check (lost, duplicated, …). Seconds after the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --locked -p roam-loadgen -p roamd
+# The same build as scripts/test.sh (whole workspace, all targets): there it is already done, and
+# a narrower `-p` build would resolve dependency features differently and compile them again.
+cargo build --locked --workspace --all-targets
 LG=(target/debug/loadgen --smoke --roamd target/debug/roamd)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT

@@ -7,15 +7,23 @@ cd "$(dirname "$0")/.."
 # The SDK suite needs Node.js 20+ and npm: say so now, not after the Rust build.
 bash scripts/node-check.sh
 
+# Each stage's start, with the seconds since the suite began (CI keeps the whole run under 20 min).
+stage() { echo "==== [$SECONDS s] $*"; }
+
+stage "cargo build"
 cargo build --locked --workspace --all-targets
 # Unit tests, the storage conformance suite (crates/conformance, run by each engine's
 # `conformance` test target) and roamd's integration tests.
+stage "cargo test"
 cargo test --locked --workspace
 # Every load-generator scenario at smoke size against a debug roamd (BENCHMARKS.md has the full run).
+stage "bench smoke"
 bash scripts/bench-smoke.sh
 # The REST API fuzzed from its OpenAPI document: no server error, answers match their schemas.
+stage "schemathesis"
 bash scripts/schemathesis.sh
 # A short run of every fuzz target from its kept corpus (docs/fuzzing.md).
+stage "fuzz smoke"
 bash scripts/fuzz.sh
 
 # The SDK suite needs its npm packages (easemob-websdk in every tested version, ws, xhr2),
@@ -29,7 +37,7 @@ fi
 SDK_VERSIONS="${SDK_VERSIONS:-4.21.1 4.13.0 4.7.0}"
 failed=""
 for v in $SDK_VERSIONS; do
-  echo "==== SDK suite: easemob-websdk $v ===="
+  stage "SDK suite: easemob-websdk $v"
   if (cd e2e && E2E_SDK="$v" ROAMD_BIN="$PWD/../target/debug/roamd" npm test); then
     echo "==== easemob-websdk $v: passed ===="
   else
@@ -43,4 +51,6 @@ if [ -n "$failed" ]; then
 fi
 
 # The web chat in Debian's headless chromium (playwright-core), against the debug roamd.
+stage "web chat"
 ROAMD_BIN="$PWD/target/debug/roamd" bash scripts/web.sh
+stage "done"

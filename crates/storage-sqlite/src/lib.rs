@@ -2,7 +2,8 @@
 //!
 //! Writes go through one writer thread with group commit (`writer`); reads use a small pool
 //! of read-only connections on tokio's blocking threads (`pool`), which WAL lets run beside
-//! the writer. Each call of the store's traits is one short transaction.
+//! the writer; a third thread copies the WAL back into the database file (`checkpoint`), so
+//! that work never stalls a commit. Each call of the store's traits is one short transaction.
 //!
 //! # Layout
 //! - `migrations`: the schema scripts and their versions.
@@ -29,6 +30,7 @@ use roam_domain::{
 };
 use rusqlite::Connection;
 
+mod checkpoint;
 mod delivery;
 mod groups;
 mod migrations;
@@ -39,6 +41,7 @@ mod users;
 mod writer;
 pub mod writer_stats;
 
+use checkpoint::Checkpointer;
 use pool::Readers;
 use rows::engine;
 use writer::Writer;
@@ -68,6 +71,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     writer_stats: Arc<WriterStats>,
+    /// Declared after `writer`: dropped after it, so the last commits are checkpointed too.
+    _checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
@@ -79,7 +84,10 @@ impl SqliteStore {
             Synchronous::Normal => "NORMAL",
         };
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF; \
+             PRAGMA wal_autocheckpoint={}; PRAGMA journal_size_limit={};",
+            checkpoint::WRITER_FALLBACK_PAGES,
+            checkpoint::WAL_SIZE_LIMIT,
         ))
         .map_err(engine)?;
         conn.set_prepared_statement_cache_capacity(pool::STATEMENT_CACHE);
@@ -101,11 +109,13 @@ impl SqliteStore {
             ids.resume_after(MessageId(newest));
         }
         let writer_stats = Arc::new(WriterStats::default());
+        let checkpointer = Checkpointer::start(path).map_err(engine)?;
         Ok(SqliteStore {
             path: path.to_owned(),
             writer: Writer::start(conn, ids, writer_stats.clone()),
             writer_stats,
             readers: Readers::new(path),
+            _checkpointer: checkpointer,
         })
     }
 
