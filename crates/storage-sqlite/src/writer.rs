@@ -198,10 +198,10 @@ fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 
 /// Rolls the open transaction back, if SQLite has not already.
 fn roll_back(conn: &Connection) {
-    if !conn.is_autocommit() {
-        if let Err(e) = run_cached(conn, "ROLLBACK") {
-            tracing::error!(error = %e, "SQLite writer could not roll back");
-        }
+    if !conn.is_autocommit()
+        && let Err(e) = run_cached(conn, "ROLLBACK")
+    {
+        tracing::error!(error = %e, "SQLite writer could not roll back");
     }
 }
 
@@ -215,13 +215,11 @@ fn run(conn: &Connection, ids: &IdGenerator, queue: &Queue<Job>, stats: &WriterS
         let mut open = false;
         let mut pending = jobs.drain(..);
         while let Some(job) = pending.next() {
-            if !open {
-                if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
-                    tracing::error!(error = %e, "SQLite writer could not begin a transaction");
-                    job.answer(Err(e.clone()));
-                    pending.by_ref().for_each(|j| j.answer(Err(e.clone())));
-                    break;
-                }
+            if !open && let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
+                tracing::error!(error = %e, "SQLite writer could not begin a transaction");
+                job.answer(Err(e.clone()));
+                pending.by_ref().for_each(|j| j.answer(Err(e.clone())));
+                break;
             }
             // Whether the transaction is still open after the job.
             open = if ran.is_empty() {
