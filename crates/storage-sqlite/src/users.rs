@@ -24,7 +24,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        self.readers.read_now(|c| get(c, id))
+        self.readers.read_now(|c| get(c, id)).await
     }
 
     async fn users_after(
