@@ -17,6 +17,7 @@
 //! threads and hands work to them the way a reader thread's queue would (a lock and a wake-up),
 //! so they would cost as much per read and add a second queue to keep correct.
 use std::{
+    collections::VecDeque,
     ops::Deref,
     path::{Path, PathBuf},
     sync::{Arc, Mutex, PoisonError},
@@ -30,6 +31,12 @@ use crate::rows::{engine, register_functions};
 
 /// Read connections, and so reads running at once.
 pub(crate) const READERS: usize = 4;
+
+/// Page cache per read connection, in KiB (SQLite's default is 2000). Small on purpose: in WAL
+/// mode a reader drops its whole page cache whenever it starts a read after any commit (it
+/// cannot know which cached pages changed), so under writes a reader's cache only ever holds
+/// the pages of one read; a bigger one would only grow the process for nothing.
+const READER_CACHE_KIB: i64 = 512;
 
 /// Prepared statements kept per connection: every statement the engine runs, with room to
 /// spare (parsing and planning showed up in profiles when the default 16 were cycled).
@@ -45,8 +52,11 @@ pub(crate) struct Readers {
 
 struct Shared {
     path: PathBuf,
-    /// Open read connections not in use.
-    idle: Mutex<Vec<Connection>>,
+    /// Open read connections not in use, taken from the front and returned to the back: each
+    /// is used in turn, so all of them hold the same prepared statements soon after start
+    /// (a stack would leave the bottom ones cold, and their memory would creep up for hours
+    /// as rarely run statements were prepared on them one by one).
+    idle: Mutex<VecDeque<Connection>>,
     /// Connections open now, and the most ever open at once (tests check the bound).
     #[cfg(test)]
     open: std::sync::atomic::AtomicUsize,
@@ -83,7 +93,7 @@ impl<S: Deref<Target = Shared>, P> Drop for Lease<S, P> {
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(conn);
+            .push_back(conn);
     }
 }
 
@@ -92,7 +102,7 @@ impl Readers {
         Readers {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
-                idle: Mutex::new(Vec::with_capacity(READERS)),
+                idle: Mutex::new(VecDeque::with_capacity(READERS)),
                 #[cfg(test)]
                 open: 0.into(),
                 #[cfg(test)]
@@ -100,6 +110,22 @@ impl Readers {
             }),
             permits: Arc::new(Semaphore::new(READERS)),
         }
+    }
+
+    /// Opens every connection the pool may hold, at start: the server's memory is then set up
+    /// front, not grown the first time load makes [`READERS`] reads run at once (hours later,
+    /// perhaps). Called with no read running, so the bound holds.
+    pub(crate) fn open_all(&self) -> Result<(), StoreError> {
+        let mut opened = VecDeque::with_capacity(READERS);
+        for _ in 0..READERS {
+            opened.push_back(self.shared.open().map_err(engine)?);
+        }
+        *self
+            .shared
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = opened;
+        Ok(())
     }
 
     /// Runs `f` on a read connection, on a blocking thread.
@@ -178,7 +204,7 @@ impl Shared {
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .pop();
+            .pop_front();
         match idle {
             Some(c) => Ok(c),
             None => self.open().map_err(engine),
@@ -191,6 +217,7 @@ impl Shared {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
+        c.pragma_update(None, "cache_size", READER_CACHE_KIB.wrapping_neg())?;
         c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         register_functions(&c)?;
         #[cfg(test)]

@@ -114,3 +114,35 @@ async fn a_read_keeps_its_connection_after_its_caller_stops_waiting() {
     assert_eq!(late.await.expect("task").expect("read"), 7);
     assert_eq!(readers.peak(), READERS);
 }
+
+#[tokio::test]
+async fn every_connection_is_opened_at_start_and_used_in_turn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let readers = pool(&dir);
+    readers.open_all().expect("open all");
+    assert_eq!(readers.shared.peak.load(SeqCst), READERS);
+    // Tell the connections apart by a setting of their own.
+    for (i, c) in readers
+        .shared
+        .idle
+        .lock()
+        .expect("unpoisoned")
+        .iter()
+        .enumerate()
+    {
+        c.pragma_update(None, "cache_size", -1000 - i64::try_from(i).expect("small"))
+            .expect("mark");
+    }
+    // One read at a time: each takes the connection idle longest, so READERS reads in a row
+    // run on READERS different connections (all of them warm up, none stays cold).
+    let mut used = std::collections::BTreeSet::new();
+    for _ in 0..READERS {
+        let mark: i64 = readers
+            .read(|c| c.query_row("PRAGMA cache_size", [], |r| r.get(0)))
+            .await
+            .expect("read");
+        used.insert(mark);
+    }
+    assert_eq!(used.len(), READERS, "connections used: {used:?}");
+    assert_eq!(readers.shared.peak.load(SeqCst), READERS);
+}
