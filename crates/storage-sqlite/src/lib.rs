@@ -68,6 +68,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     writer_stats: Arc<WriterStats>,
+    /// Acks waiting for the writer, coalesced (see `delivery::acks`).
+    acks: delivery::Acks,
 }
 
 impl SqliteStore {
@@ -106,6 +108,7 @@ impl SqliteStore {
             writer: Writer::start(conn, ids, writer_stats.clone()),
             writer_stats,
             readers: Readers::new(path),
+            acks: delivery::Acks::default(),
         })
     }
 
