@@ -4,6 +4,7 @@ use std::fmt;
 use crate::user::UserId;
 
 mod event;
+pub mod roster;
 pub use event::{GroupEvent, GroupOp};
 
 /// A group's or chat room's id. Roam makes numeric ids (as Easemob does); ids given by an

@@ -77,6 +77,8 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Readers,
     writer_stats: Arc<WriterStats>,
+    /// Acks waiting for the writer, coalesced (see `delivery::acks`).
+    acks: delivery::Acks,
     /// Declared after `writer`: dropped after it, so the last commits are checkpointed too.
     _checkpointer: Checkpointer,
 }
@@ -124,6 +126,7 @@ impl SqliteStore {
             writer: Writer::start(conn, ids, writer_stats.clone()),
             writer_stats,
             readers,
+            acks: delivery::Acks::default(),
             _checkpointer: checkpointer,
         })
     }

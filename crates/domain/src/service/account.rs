@@ -8,7 +8,7 @@ use super::{
 use crate::{
     auth::{Principal, Token, TokenRecord, throttle::Throttled},
     fanout::KickReason,
-    group::GroupOp,
+    group::{GroupOp, roster::Scope},
     limits::{self, TooLong},
     now_ms,
     password::pool::HashError,
@@ -306,7 +306,13 @@ impl Roam {
             }));
             events
         });
-        let done = self.store.delete_user(&id, events).await?;
+        let (store, gone) = (self.store.clone(), id.clone());
+        let done = self
+            .membership_write(
+                Scope::All,
+                async move { store.delete_user(&gone, events).await },
+            )
+            .await?;
         let removed = done.value.ok_or(AccountError::UserNotFound(id.clone()))?;
         self.signal_all(&done.events).await;
         self.fanout.kick(&id, KickReason::UserRemoved);

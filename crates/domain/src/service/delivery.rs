@@ -104,10 +104,11 @@ impl Roam {
             // The event log is written by the server only.
             Target::System => return Err(SendError::NotAllowed),
             Target::Group(g) => {
-                if self.store.group(g).await?.is_none() {
+                // The kept member list answers both checks (see `crate::group::roster`).
+                let Some(members) = self.members(g).await? else {
                     return Err(SendError::GroupNotFound(g.clone()));
-                }
-                if member_only && self.store.member(g, &message.from).await?.is_none() {
+                };
+                if member_only && !members.contains(&message.from) {
                     return Err(SendError::NotMember(g.clone()));
                 }
             }
@@ -153,8 +154,12 @@ impl Roam {
             Target::Group(g) => {
                 // Kept before any member is told: a pull after the notice finds it here.
                 self.recent.add(g, m);
-                let members = match self.store.member_ids(g).await {
-                    Ok(m) => m,
+                // The members as of a moment after the commit (see `crate::group::roster`);
+                // which of them are online is the fan-out's to find.
+                let members = match self.members(g).await {
+                    Ok(Some(m)) => m,
+                    // Destroyed since: its members were told in their own logs.
+                    Ok(None) => return,
                     Err(e) => {
                         // The message is stored: devices find it at their next heartbeat.
                         tracing::warn!(error = %e, group = %g, "could not signal members");

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     auth::Principal,
+    group::roster::Scope,
     group::{
         Group, GroupId, GroupKind, GroupOp, GroupSettings, InvalidGroupId, Member, NewGroup, Role,
     },
@@ -293,7 +294,12 @@ impl Roam {
             }
             events
         });
-        let done = self.store.add_members(&group.id, users, events).await?;
+        let (store, id) = (self.store.clone(), group.id.clone());
+        let done = self
+            .membership_write(Scope::Group(id.clone()), async move {
+                store.add_members(&id, users, events).await
+            })
+            .await?;
         self.signal_all(&done.events).await;
         Ok(done.value)
     }
@@ -318,9 +324,11 @@ impl Roam {
             }
             vec![group_event(&about, GroupOp::MembersAdded, &actor, added)]
         });
+        let (store, id, me) = (self.store.clone(), group.id.clone(), me.clone());
         let done = self
-            .store
-            .add_members(&group.id, vec![me.clone()], events)
+            .membership_write(Scope::Group(id.clone()), async move {
+                store.add_members(&id, vec![me], events).await
+            })
             .await?;
         self.signal_all(&done.events).await;
         Ok(group)
@@ -362,7 +370,12 @@ impl Roam {
             }
             events
         });
-        let done = self.store.remove_members(&group.id, users, events).await?;
+        let (store, id) = (self.store.clone(), group.id.clone());
+        let done = self
+            .membership_write(Scope::Group(id.clone()), async move {
+                store.remove_members(&id, users, events).await
+            })
+            .await?;
         self.signal_all(&done.events).await;
         Ok(done.value)
     }
@@ -388,9 +401,11 @@ impl Roam {
                 std::slice::from_ref(&actor),
             )]
         });
+        let (store, id, leaver) = (self.store.clone(), group.id.clone(), me.clone());
         let done = self
-            .store
-            .remove_members(&group.id, vec![me.clone()], events)
+            .membership_write(Scope::Group(id.clone()), async move {
+                store.remove_members(&id, vec![leaver], events).await
+            })
             .await?;
         if done.value.is_empty() {
             return Err(GroupError::NotMember(me.clone(), group.id));
@@ -411,7 +426,12 @@ impl Roam {
         let events: Events<Option<Vec<UserId>>> = Box::new(move |members| {
             destroyed_events(&about, &actor, members.as_deref().unwrap_or_default())
         });
-        let done = self.store.delete_group(&group.id, events).await?;
+        let (store, id) = (self.store.clone(), group.id.clone());
+        let done = self
+            .membership_write(Scope::Group(id.clone()), async move {
+                store.delete_group(&id, events).await
+            })
+            .await?;
         self.signal_all(&done.events).await;
         Ok(group)
     }

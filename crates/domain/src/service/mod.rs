@@ -10,6 +10,7 @@ use crate::{
         throttle::{Throttle, ThrottleLimits},
     },
     fanout::Fanout,
+    group::roster::Rosters,
     id::IdGenerator,
     password::pool::HashPool,
     recent::RecentGroupMessages,
@@ -20,6 +21,7 @@ mod account;
 mod delivery;
 mod group_events;
 mod groups;
+mod membership;
 mod roaming;
 
 pub use account::{AccountError, AuthError, IssuedToken};
@@ -95,6 +97,9 @@ pub struct Roam {
     admin_used: tokio::sync::watch::Sender<bool>,
     /// Each group's last messages, so that members' pulls of them do not read the store.
     recent: RecentGroupMessages,
+    /// Each group's members, so that a group send neither checks its sender nor finds whom to
+    /// notify in the store (see [`crate::group::roster`]).
+    rosters: Rosters,
 }
 
 impl Roam {
@@ -116,6 +121,7 @@ impl Roam {
             throttle: Throttle::new(policy.login_limits.clone()),
             admin_used: tokio::sync::watch::Sender::new(false),
             recent: RecentGroupMessages::default(),
+            rosters: Rosters::default(),
             store,
             fanout,
             admin,

@@ -21,8 +21,10 @@ use crate::{
     rows::{bad_row, engine, message_from_row},
 };
 
+mod acks;
 mod append;
 
+pub(crate) use acks::Acks;
 pub(crate) use append::{append, with_events};
 
 #[async_trait]
@@ -70,10 +72,7 @@ impl DeliveryStore for SqliteStore {
         target: &Target,
         up_to: MessageId,
     ) -> Result<Option<u64>, StoreError> {
-        let (d, target) = (device.clone(), target.clone());
-        self.writer
-            .write(move |c, _| ack(c, &d, &target, up_to).map_err(engine))
-            .await
+        self.acks.ack_at(&self.writer, device, target, up_to).await
     }
 }
 
