@@ -5,12 +5,18 @@
 //! past 1000 pages: here, the writer thread. That checkpoint copies every frame into the
 //! database file and fsyncs it, and while it runs no batch commits, so every send queued
 //! behind it waits. The bigger the database, the more scattered the pages it writes back and
-//! the longer that stall: in the 30-minute soak the send p99 grew with the file. So the writer
-//! checkpoints only as a safety net ([`WRITER_FALLBACK_PAGES`], far above what this thread lets
-//! the WAL reach), and this thread runs `PRAGMA wal_checkpoint(PASSIVE)` on its own connection
-//! every [`INTERVAL`]. A passive checkpoint never blocks the writer or readers (SQLite lets one
-//! checkpointer run beside one writer): it copies the frames no reader still needs, and the
-//! writer's next transaction starts the WAL over once all of them are copied.
+//! the longer that stall (the likely cause of the send p99 growing with the file in the first
+//! 30-minute soak, BENCHMARKS.md). So the writer checkpoints only at a far higher threshold
+//! ([`WRITER_FALLBACK_PAGES`]), and this thread runs
+//! `PRAGMA wal_checkpoint(PASSIVE)` on its own connection every [`INTERVAL`]. A passive
+//! checkpoint never blocks the writer or readers (SQLite lets one checkpointer run beside one
+//! writer): it copies the frames no reader still needs.
+//!
+//! SQLite starts the log over only when a write begins while every frame is copied and no
+//! reader reads from the log; under steady load that moment rarely comes, so the file grows to
+//! the writer's threshold (seen in the soak: it stays at 64 MiB). There the writer's own
+//! checkpoint finds almost everything copied already (this thread ran at most [`INTERVAL`]
+//! ago), so it is short, and the log starts over, cut back to [`WAL_SIZE_LIMIT`].
 //!
 //! # Durability
 //! Unchanged: a commit is durable once the writer's WAL fsync returns (`synchronous=FULL`). A
@@ -29,8 +35,9 @@ use rusqlite::Connection;
 /// (~200 commits/s, a few pages each) the WAL grows by well under 1000 pages in this time.
 pub(crate) const INTERVAL: Duration = Duration::from_millis(250);
 
-/// The writer's own automatic checkpoint threshold, in pages: only reached if this thread
-/// stalls or falls behind (then the writer checkpoints, as SQLite does by default).
+/// The writer's own automatic checkpoint threshold, in pages (64 MiB of log): where the log
+/// starts over under steady load (see the module docs), and what bounds it if this thread
+/// stalls or falls behind (then the writer checkpoints everything, as SQLite does by default).
 pub(crate) const WRITER_FALLBACK_PAGES: u32 = 16_384;
 
 /// WAL bytes kept on disk after a checkpoint restarts the log (`journal_size_limit`): a burst
