@@ -14,17 +14,14 @@ fi
 # forbid unsafe code, so AddressSanitizer would only slow every execution.
 export RUSTC_BOOTSTRAP=1
 seconds="${FUZZ_SECONDS:-10}"
-# A smoke run (a minute or less per target) builds unoptimised: it compiles in far less time,
-# and seconds of fuzzing from the corpus need no speed. Longer runs build optimised.
-if [ "$seconds" -le 60 ]; then build=(--dev); else build=(--release); fi
 
-cargo fuzz build "${build[@]}" -s none
+cargo fuzz build -s none
 for target in $(cargo fuzz list); do
   echo "==== fuzz $target: ${seconds}s ===="
   work="$(mktemp -d)"
   mkdir -p "fuzz/artifacts/$target"
   log="$work.log"
-  if ! cargo fuzz run "${build[@]}" -s none "$target" "$work" "fuzz/corpus/$target" -- \
+  if ! cargo fuzz run -s none "$target" "$work" "fuzz/corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=4096 -timeout=30 \
     -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" >"$log" 2>&1; then
     tail -n 60 "$log" >&2
