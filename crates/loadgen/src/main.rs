@@ -10,6 +10,7 @@ mod measure;
 mod population;
 mod report;
 mod scenario;
+mod scrape;
 mod seed;
 mod server;
 

@@ -25,8 +25,8 @@
 use std::{
     path::Path,
     sync::{
-        mpsc::{self, RecvTimeoutError},
         Arc, Mutex,
+        mpsc::{self, RecvTimeoutError},
     },
     thread::JoinHandle,
     time::Duration,

@@ -114,10 +114,14 @@ async fn open_loop(
 ) -> anyhow::Result<Sent> {
     let per_sender = rate / f64_of(u64::try_from(pairs.len())?);
     let n = (per_sender * secs).ceil().max(1.0);
-    let schedule = Schedule::new(per_sender, Duration::from_millis(50));
     let mut senders = tokio::task::JoinSet::new();
     for (i, (client, to)) in pairs.iter().enumerate() {
         let (client, to, sender) = (client.clone(), to.clone(), u32::try_from(i)?);
+        // Staggered by 1/rate: together the senders make one even stream at `rate`, not a
+        // burst of one send per sender every 1/per_sender seconds.
+        let lead =
+            Duration::from_millis(50) + Duration::from_secs_f64(f64_of(u64::from(sender)) / rate);
+        let schedule = Schedule::new(per_sender, lead);
         senders.spawn(async move {
             let mut sends = tokio::task::JoinSet::new();
             let mut seq = 0u64;

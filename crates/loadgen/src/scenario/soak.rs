@@ -23,6 +23,7 @@ use crate::{
     Ctx,
     measure::{Latency, Schedule, median},
     report::Report,
+    scrape::Commits,
     server::{APP_KEY, CpuMeter, Roamd},
 };
 
@@ -102,6 +103,21 @@ struct Legit {
 )]
 fn whole_count(x: f64) -> usize {
     x.clamp(0.0, 1e9) as usize
+}
+
+/// Bytes of the server's database files and of its write-ahead logs (0 when not started here).
+fn files(server: &Roamd) -> (f64, f64) {
+    let (mut db, mut wal) = (0u64, 0u64);
+    let entries = server.data_dir().and_then(|d| std::fs::read_dir(d).ok());
+    for e in entries.into_iter().flatten().flatten() {
+        let len = e.metadata().map_or(0, |m| m.len());
+        if e.file_name().to_string_lossy().ends_with("-wal") {
+            wal += len;
+        } else {
+            db += len;
+        }
+    }
+    (db as f64, wal as f64)
 }
 
 fn pct(last: f64, first: f64) -> f64 {
@@ -246,6 +262,7 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     let began = Instant::now();
     let windows = whole_count((minutes * 60.0 / window).round()).max(2);
     let mut points: Vec<(f64, f64)> = Vec::new();
+    let mut commits = Commits::read(&server, admin.token()).await?;
     for w in 0..windows {
         let meter = CpuMeter::start(&server)?;
         tokio::time::sleep_until((began + Duration::from_secs_f64(window * (w + 1) as f64)).into())
@@ -255,6 +272,10 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
         let (cpu, wall) = meter.read(&server)?;
         let (rss, p99) = (server.rss_bytes()? as f64, lat.summary().p99_ms);
         points.push((rss, p99));
+        let now = Commits::read(&server, admin.token()).await?;
+        let (n, commit_ms, slow) = now.since(&commits);
+        commits = now;
+        let (db, wal) = files(&server);
         r.point(
             "windows",
             &[
@@ -264,6 +285,11 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
                 ("p50_ms", lat.summary().p50_ms),
                 ("sends", lat.summary().count as f64),
                 ("server_cpu_share", cpu / wall),
+                ("commits", n),
+                ("commit_mean_ms", commit_ms),
+                ("commits_over_25ms_share", slow),
+                ("db_bytes", db),
+                ("wal_bytes", wal),
             ],
         );
     }

@@ -280,7 +280,10 @@ impl Task {
     /// Connects and logs in.
     async fn connect(&self) -> Result<Ws, Error> {
         let l = &self.login;
-        let (mut ws, _) = tokio_tungstenite::connect_async(l.ws_url.as_str()).await?;
+        // Nagle off: a chat frame is small and wanted now; with Nagle on, a send written while
+        // the previous one is unacknowledged waits for the server's (possibly delayed) TCP ACK.
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(l.ws_url.as_str(), None, true).await?;
         let frame = ClientFrame::Provision {
             guid: Some(jid::user(&l.app_key, &l.user, Some(&l.resource))),
             auth: Some(format!("$t${}", l.token)),
