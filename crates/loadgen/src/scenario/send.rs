@@ -5,7 +5,7 @@
 //! measured from each send's due time. Every acked message must be delivered exactly once.
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -53,19 +53,24 @@ impl Sent {
         self.ack.merge(&o.ack);
         self.errors += o.errors;
     }
+
+    /// One send's outcome: acked now (latency from its due time) or failed.
+    fn record(&mut self, acked: bool, tag: Tag, base: Instant) {
+        if acked {
+            self.ack.record(tag.due(base).elapsed());
+            self.acked.push((tag.sender, tag.seq));
+        } else {
+            self.errors += 1;
+        }
+    }
 }
 
 async fn send_one(client: &Client, to: &str, tag: Tag, base: Instant, out: &mut Sent) {
-    match client
+    let acked = client
         .send(&Outgoing::text(ChatType::Single, to, tag.text()))
         .await
-    {
-        Ok(_) => {
-            out.ack.record(tag.due(base).elapsed());
-            out.acked.push((tag.sender, tag.seq));
-        }
-        Err(_) => out.errors += 1,
-    }
+        .is_ok();
+    out.record(acked, tag, base);
 }
 
 /// Closed loop: every sender keeps `inflight` sends outstanding until `until`.
@@ -123,6 +128,9 @@ async fn open_loop(
             Duration::from_millis(50) + Duration::from_secs_f64(f64_of(u64::from(sender)) / rate);
         let schedule = Schedule::new(per_sender, lead);
         senders.spawn(async move {
+            // One record per sender, shared by its sends: a `Sent` holds a latency histogram
+            // (~170 KB zeroed), too much to make per send at thousands of sends a second.
+            let out = Arc::new(Mutex::new(Sent::default()));
             let mut sends = tokio::task::JoinSet::new();
             let mut seq = 0u64;
             while f64_of(seq) < n {
@@ -133,21 +141,21 @@ async fn open_loop(
                     seq,
                     due_us: Tag::micros(base, due),
                 };
-                let (client, to) = (client.clone(), to.clone());
+                let (client, to, out) = (client.clone(), to.clone(), out.clone());
                 sends.spawn(async move {
-                    let mut out = Sent::default();
-                    send_one(&client, &to, tag, base, &mut out).await;
-                    out
+                    let ok = client
+                        .send(&Outgoing::text(ChatType::Single, &to, tag.text()))
+                        .await
+                        .is_ok();
+                    let mut out = out.lock().expect("unpoisoned");
+                    out.record(ok, tag, base);
                 });
+                // Reap finished sends as they go, so the set holds only those in flight.
+                while sends.try_join_next().is_some() {}
                 seq += 1;
             }
-            let mut all = Sent::default();
-            while let Some(r) = sends.join_next().await {
-                if let Ok(s) = r {
-                    all.merge(s);
-                }
-            }
-            all
+            while sends.join_next().await.is_some() {}
+            std::mem::take(&mut *out.lock().expect("unpoisoned"))
         });
     }
     let mut all = Sent::default();
