@@ -2,7 +2,9 @@
 //! closed-loop maximum measured first on a roamd with the limits off, unless `--rate`) for
 //! `--minutes`, against a roamd with the default send and login limits on, while abusers run
 //! (`abuse`: oversize messages, a flooding connection, a slow reader, failed logins). Per
-//! window: server RSS, send p99 (from the due time), server CPU. Drift = last window vs the
+//! window: server RSS, send p50/p99 (from the due time), server CPU, and from roamd's
+//! `/metrics` and data directory the writer's commits (count, mean time, share over 25 ms)
+//! and the database and WAL sizes. Drift = last window vs the
 //! first after warm-up. Faults: legit messages lost (acked, not delivered; or not in history)
 //! or duplicated, legit sends refused, abuse that got through, and (not smoke) drift over
 //! 5% RSS / 20% p99.
