@@ -37,8 +37,8 @@ pub struct PendingCredential {
 }
 
 /// Creates the data directory (0700) if missing, and makes an existing one and the database
-/// files in it private.
-pub fn prepare(dir: &Path, db: &Path) -> anyhow::Result<()> {
+/// files in it (`db`: SQLite only) private.
+pub fn prepare(dir: &Path, db: Option<&Path>) -> anyhow::Result<()> {
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -46,6 +46,9 @@ pub fn prepare(dir: &Path, db: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("create data dir {}", dir.display()))?;
     fs::set_permissions(dir, Permissions::from_mode(0o700))
         .with_context(|| format!("make {} private", dir.display()))?;
+    let Some(db) = db else {
+        return Ok(());
+    };
     // Create the database file 0600 before SQLite does (it would use the umask, often 0644).
     OpenOptions::new()
         .create(true)

@@ -17,6 +17,7 @@ use roam_domain::{
 };
 use roam_gateway::{Gateway, Hub, Limits, SendRate};
 use roam_rest::Rest;
+use roam_storage_postgres::PgStore;
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tokio::{net::TcpListener, sync::watch};
 
@@ -26,7 +27,7 @@ pub mod metrics;
 mod serve;
 pub mod web;
 
-use config::Config;
+use config::{Config, Storage};
 use data_dir::PendingCredential;
 
 /// A bound, ready server.
@@ -43,9 +44,7 @@ pub struct Server {
 impl Server {
     /// Opens storage under `config.data_dir` and binds `config.listen`.
     pub async fn build(config: &Config) -> anyhow::Result<Server> {
-        let db = config.data_dir.join("roam.db");
-        data_dir::prepare(&config.data_dir, &db)?;
-        let (store, writer_stats) = open_sqlite(&db, config)?;
+        let (store, writer_stats) = open_store(config).await?;
         let (admin, generated_admin) = data_dir::admin_credential(&*store, config).await?;
         let app_uuid = match store.setting("app_uuid").await? {
             Some(u) => u,
@@ -194,7 +193,40 @@ fn web_app(config: &Config) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// The store, and its writer's stats for `/metrics`.
+/// The store `config.storage` names, and (SQLite) its writer's stats for `/metrics`. The data
+/// directory is made either way: it holds the generated admin credential.
+async fn open_store(
+    config: &Config,
+) -> anyhow::Result<(
+    Arc<dyn Store>,
+    Option<Arc<roam_storage_sqlite::WriterStats>>,
+)> {
+    let db = config.data_dir.join("roam.db");
+    let sqlite = config.storage == Storage::Sqlite;
+    data_dir::prepare(&config.data_dir, sqlite.then_some(db.as_path()))?;
+    match config.storage {
+        Storage::Sqlite => {
+            let (store, stats) = open_sqlite(&db, config)?;
+            Ok((store, Some(stats)))
+        }
+        Storage::Postgres => {
+            let store = PgStore::connect(
+                &config.database_url,
+                roam_storage_postgres::Options {
+                    node: config.node_id,
+                    pool_size: config.database_pool_size,
+                    schema: None,
+                    claim_node: true,
+                },
+            )
+            .await
+            .context("open PostgreSQL")?;
+            Ok((Arc::new(store), None))
+        }
+    }
+}
+
+/// The SQLite store, and its writer's stats for `/metrics`.
 fn open_sqlite(
     path: &Path,
     config: &Config,

@@ -37,8 +37,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric; `gateway` and `writer` are read at each scrape.
-    pub fn new(gateway: Arc<Gateway>, writer: Arc<WriterStats>) -> Arc<Metrics> {
+    /// Registers every metric; `gateway` and `writer` (SQLite only) are read at each scrape.
+    pub fn new(gateway: Arc<Gateway>, writer: Option<Arc<WriterStats>>) -> Arc<Metrics> {
         let mut registry = Registry::default();
         let http = Arc::new(http::HttpMetrics::register(&mut registry));
         registry.register_collector(Box::new(live::Live { gateway, writer }));

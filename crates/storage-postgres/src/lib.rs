@@ -155,10 +155,12 @@ impl PgStore {
 async fn connect_one(
     config: &tokio_postgres::Config,
 ) -> Result<tokio_postgres::Client, StoreError> {
-    let (client, connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(|e| StoreError::Engine(format!("cannot connect to PostgreSQL: {e}")))?;
+    let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+        // (The error's text names only its kind; the cause, e.g. "Connection refused", is
+        // its source.)
+        let cause = std::error::Error::source(&e).map_or_else(String::new, |s| format!(": {s}"));
+        StoreError::Engine(format!("cannot connect to PostgreSQL: {e}{cause}"))
+    })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "PostgreSQL connection ended");

@@ -45,6 +45,18 @@ pub struct Cli {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub open_registration: bool,
+    /// Storage engine, sqlite or postgres [env: ROAM_STORAGE] [default: sqlite]
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<super::Storage>,
+    /// PostgreSQL URL for --storage postgres [env: ROAM_DATABASE_URL]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// This node's id in message ids, 0..1023, unique among nodes sharing a database [env: ROAM_NODE_ID] [default: 0]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<u16>,
     /// Log format, text or json [env: ROAM_LOG_FORMAT] [default: text]
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]

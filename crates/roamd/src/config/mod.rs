@@ -58,6 +58,14 @@ pub struct Config {
     /// Messages a connection, and a user, may send at once before the rates above apply (a
     /// burst, such as read acks for a whole screen); 0 = no limit.
     pub send_burst: u32,
+    /// Where everything is kept: `sqlite` (embedded, in `data_dir`; one node) or `postgres`
+    /// (the server at `database_url`; several nodes may share it, each with its own `node_id`).
+    pub storage: Storage,
+    /// The PostgreSQL server for `storage = "postgres"`: a `postgres://user@host:port/db` URL
+    /// or a libpq `key=value` string. Masked by `--print-config` (it may hold a password).
+    pub database_url: String,
+    /// Most connections this node opens to PostgreSQL.
+    pub database_pool_size: usize,
     /// SQLite fsync policy: `full` (fsync per commit; nothing acked is lost on power loss) or
     /// `normal` (survives process crashes; faster).
     pub sqlite_synchronous: String,
@@ -114,6 +122,17 @@ pub struct Config {
     pub shutdown_timeout_secs: u64,
 }
 
+/// The storage engine (`storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Storage {
+    /// Embedded SQLite in `data_dir`: no service needed; one node.
+    #[default]
+    Sqlite,
+    /// PostgreSQL at `database_url`: for several nodes.
+    Postgres,
+}
+
 /// How log lines are written (`log_format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -143,6 +162,9 @@ impl Default for Config {
             send_rate_per_connection: 50,
             send_rate_per_user: 100,
             send_burst: 200,
+            storage: Storage::Sqlite,
+            database_url: String::new(),
+            database_pool_size: 16,
             sqlite_synchronous: "full".into(),
             node_id: 0,
             max_pinned: 50,
@@ -177,6 +199,8 @@ pub enum ConfigError {
     HalfCredential,
     #[error("sqlite_synchronous must be full or normal, got {0:?}")]
     Synchronous(String),
+    #[error("storage = \"postgres\" needs database_url (ROAM_DATABASE_URL, --database-url)")]
+    NoDatabaseUrl,
     #[error("node_id must be below 1024")]
     NodeId,
     #[error("max_pinned must be at least 1")]
@@ -227,6 +251,9 @@ impl Config {
         if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
             return Err(ConfigError::Synchronous(self.sqlite_synchronous.clone()));
         }
+        if self.storage == Storage::Postgres && self.database_url.trim().is_empty() {
+            return Err(ConfigError::NoDatabaseUrl);
+        }
         if self.node_id >= 1024 {
             return Err(ConfigError::NodeId);
         }
@@ -238,6 +265,10 @@ impl Config {
             ("http_request_timeout_secs", self.http_request_timeout_secs),
             ("write_timeout_secs", self.write_timeout_secs),
             ("login_window_secs", self.login_window_secs),
+            (
+                "database_pool_size",
+                u64::try_from(self.database_pool_size).unwrap_or(u64::MAX),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Zero(key));

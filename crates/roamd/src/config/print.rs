@@ -11,6 +11,7 @@ pub(super) fn render(config: &Config) -> String {
     if shown.client_secret.is_some() {
         shown.client_secret = Some(MASK.into());
     }
+    shown.database_url = mask_password(&shown.database_url);
     let mut out = String::from("# roamd's effective configuration (secrets masked)\n");
     match toml::to_string(&shown) {
         Ok(body) => out.push_str(&body),
@@ -25,9 +26,45 @@ pub(super) fn render(config: &Config) -> String {
     out
 }
 
+/// A database URL with its password masked: `postgres://user:secret@host` and libpq's
+/// `password=secret` alike.
+fn mask_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((auth, host)) = rest.split_once('@')
+            && let Some((user, _)) = auth.split_once(':')
+        {
+            return format!("{scheme}://{user}:{MASK}@{host}");
+        }
+        return url.to_owned();
+    }
+    url.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some(("password", _)) => format!("password={MASK}"),
+            _ => kv.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_password_is_masked_in_either_form() {
+        assert_eq!(
+            mask_password("postgres://roam:s3cret@db:5432/roam"),
+            format!("postgres://roam:{MASK}@db:5432/roam")
+        );
+        assert_eq!(
+            mask_password("postgres://roam@db/roam"),
+            "postgres://roam@db/roam"
+        );
+        assert_eq!(
+            mask_password("host=db user=roam password=s3cret dbname=roam"),
+            format!("host=db user=roam password={MASK} dbname=roam")
+        );
+    }
 
     #[test]
     fn the_secret_is_masked_and_the_rest_reads_back() {

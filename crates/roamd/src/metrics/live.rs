@@ -9,10 +9,11 @@ use prometheus_client::{
 use roam_gateway::Gateway;
 use roam_storage_sqlite::{WriterStats, writer_stats::Histogram};
 
-/// The collector: holds the gateway and the writer's stats, encodes them on each scrape.
+/// The collector: holds the gateway and the SQLite writer's stats (none on PostgreSQL, which
+/// has its own monitoring), encodes them on each scrape.
 pub struct Live {
     pub(super) gateway: Arc<Gateway>,
-    pub(super) writer: Arc<WriterStats>,
+    pub(super) writer: Option<Arc<WriterStats>>,
 }
 
 impl std::fmt::Debug for Live {
@@ -86,17 +87,20 @@ impl Collector for Live {
             "messages the server sent to devices in pull batches, by kind",
             traffic.delivered(),
         )?;
+        let Some(writer) = &self.writer else {
+            return Ok(());
+        };
         histogram(
             &mut encoder,
             "roam_sqlite_writer_batch_size",
             "jobs per SQLite writer transaction (group commit)",
-            &self.writer.batch_size(),
+            &writer.batch_size(),
         )?;
         histogram(
             &mut encoder,
             "roam_sqlite_writer_commit_seconds",
             "time spent in each SQLite writer COMMIT (the fsync)",
-            &self.writer.commit_seconds(),
+            &writer.commit_seconds(),
         )
     }
 }
