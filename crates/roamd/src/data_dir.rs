@@ -164,7 +164,7 @@ mod tests {
         let db = dir.join("roam.db");
         fs::write(dir.join("roam.db-wal"), b"").unwrap();
         fs::set_permissions(dir.join("roam.db-wal"), Permissions::from_mode(0o644)).unwrap();
-        prepare(&dir, &db).unwrap();
+        prepare(&dir, Some(&db)).unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&db), 0o600);
