@@ -22,6 +22,7 @@ use crate::rows::{
 /// in order, in the write's transaction: they commit with the write or not at all (see
 /// `roam_domain::store`). (A write that may run again after a deadlock uses
 /// [`super::OnceEvents`] instead.)
+#[allow(dead_code, reason = "for the writes of the other parts (roaming)")]
 pub(crate) async fn with_events<T>(
     tx: &Tx<'_>,
     ids: &IdGenerator,
