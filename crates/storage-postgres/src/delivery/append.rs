@@ -160,28 +160,31 @@ fn client_id_column(client_id: u64) -> i64 {
     client_id.cast_signed()
 }
 
-/// Makes the conversation row if it is new, locks it, and takes the next id and seq: the id
-/// above the conversation's last one (whichever node made it), the seq after its last.
+/// Locks the conversation's row, making it first if it is new (the common case, an existing
+/// conversation, costs one statement), and takes the next id and seq: the id above the
+/// conversation's last one (whichever node made it), the seq after its last.
 async fn next_in_conversation(
     tx: &Tx<'_>,
     ids: &IdGenerator,
     key: &str,
     activity: bool,
 ) -> Result<Next, StoreError> {
-    let now = sql_bound(now_ms());
-    exec(
-        tx,
-        "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES ($1, 0, $2, $2) \
-         ON CONFLICT (key) DO NOTHING",
-        &[&key, &now],
-    )
-    .await?;
-    let r = row(
-        tx,
-        "SELECT id, last_seq, last_id, chat_count FROM conversations WHERE key = $1 FOR UPDATE",
-        &[&key],
-    )
-    .await?;
+    const LOCK: &str =
+        "SELECT id, last_seq, last_id, chat_count FROM conversations WHERE key = $1 FOR UPDATE";
+    let r = match row_opt(tx, LOCK, &[&key]).await? {
+        Some(r) => r,
+        None => {
+            let now = sql_bound(now_ms());
+            exec(
+                tx,
+                "INSERT INTO conversations (key, last_seq, last_ms, created_ms) VALUES ($1, 0, $2, $2) \
+                 ON CONFLICT (key) DO NOTHING",
+                &[&key, &now],
+            )
+            .await?;
+            row(tx, LOCK, &[&key]).await?
+        }
+    };
     let conv: i64 = r.try_get(0).map_err(crate::rows::engine)?;
     let last_seq = unsigned(&r, 1)?;
     let last_id = MessageId(unsigned(&r, 2)?);
@@ -191,35 +194,17 @@ async fn next_in_conversation(
         ids.resume_after(last_id);
         id = ids.next();
     }
-    let next = Next {
+    Ok(Next {
         conv,
         id,
         ts: id.timestamp_ms(),
         seq: last_seq + 1,
         count,
-    };
-    exec(
-        tx,
-        "UPDATE conversations SET last_seq = $2, last_id = $3, last_ms = $4, chat_count = $5, \
-         last_chat_seq = CASE WHEN $6 THEN $2 ELSE last_chat_seq END, \
-         last_chat_ms = CASE WHEN $6 THEN $4 ELSE last_chat_ms END, \
-         last_chat_id = CASE WHEN $6 THEN $3 ELSE last_chat_id END \
-         WHERE id = $1",
-        &[
-            &conv,
-            &sql_bound(next.seq),
-            &next.id_column(),
-            &sql_bound(next.ts),
-            &sql_bound(next.count),
-            &activity,
-        ],
-    )
-    .await?;
-    Ok(next)
+    })
 }
 
-/// Inserts the message; false if a message of the same device and client id exists (see
-/// [`try_append`]).
+/// Moves the conversation's row on to the message and inserts it, in one statement; false if
+/// a message of the same device and client id exists (see [`try_append`]).
 async fn insert_message(
     tx: &Tx<'_>,
     m: &NewMessage,
@@ -229,21 +214,26 @@ async fn insert_message(
     let kind = i32::try_from(m.kind.code()).map_err(|_| StoreError::Engine("kind".into()))?;
     let n = exec(
         tx,
-        "INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity, ord, content_type, client_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+        "WITH moved AS (UPDATE conversations SET last_seq = $2, last_id = $3, last_ms = $4, chat_count = $5, \
+         last_chat_seq = CASE WHEN $6 THEN $2 ELSE last_chat_seq END, \
+         last_chat_ms = CASE WHEN $6 THEN $4 ELSE last_chat_ms END, \
+         last_chat_id = CASE WHEN $6 THEN $3 ELSE last_chat_id END \
+         WHERE id = $1) \
+         INSERT INTO messages (conv_id, seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity, ord, content_type, client_id) \
+         VALUES ($1, $2, $3, $7, $8, $9, $10, $4, $11, CASE WHEN $6 THEN 1 ELSE 0 END, $5, $12, $13) \
          ON CONFLICT (from_user, from_res, client_id) WHERE client_id IS NOT NULL DO NOTHING",
         &[
             &next.conv,
             &sql_bound(next.seq),
             &next.id_column(),
+            &sql_bound(next.ts),
+            &sql_bound(next.count),
+            &activity,
             &m.from.as_str(),
             &m.from_resource.as_str(),
             &m.to.encode(),
             &kind,
-            &sql_bound(next.ts),
             &&m.payload[..],
-            &i32::from(activity),
-            &sql_bound(next.count),
             &m.content_type,
             &m.client_id.map(client_id_column),
         ],
