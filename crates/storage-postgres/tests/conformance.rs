@@ -108,6 +108,10 @@ fn postgres_only() -> Vec<Trial> {
             two_nodes_appending_at_once_keep_seqs_gap_free_and_ids_in_order,
         ),
         async_trial(
+            "postgres::a_resend_racing_itself_on_two_nodes_is_stored_once",
+            a_resend_racing_itself_on_two_nodes_is_stored_once,
+        ),
+        async_trial(
             "postgres::a_node_id_is_claimed_while_its_store_lives",
             a_node_id_is_claimed_while_its_store_lives,
         ),
@@ -254,6 +258,39 @@ async fn two_nodes_appending_at_once_keep_seqs_gap_free_and_ids_in_order() {
     let second = nodes[0].append(again).await.unwrap();
     assert_eq!(first, second);
     assert_eq!(Some(first), first_of_r0, "r0's first message, stored once");
+}
+
+/// The same send (device and client id) arriving on two nodes at once, several times over:
+/// stored once, every append answered with the stored message.
+async fn a_resend_racing_itself_on_two_nodes_is_stored_once() {
+    let schema = own_schema("resend_race");
+    let nodes = [
+        Arc::new(open(&schema, 1, true).await.unwrap()),
+        Arc::new(open(&schema, 2, true).await.unwrap()),
+    ];
+    for round in 0..20_u64 {
+        let mut m = chat("alice", "phone", "bob", &format!("once {round}"));
+        m.client_id = Some(1000 + round);
+        let racers: Vec<_> = (0..6)
+            .map(|i| {
+                let (s, m) = (nodes[i % 2].clone(), m.clone());
+                tokio::spawn(async move { s.append(m).await.unwrap() })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for r in racers {
+            answers.push(r.await.unwrap());
+        }
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+        assert_eq!(answers[0].seq, round + 1, "no seq taken by the losers");
+    }
+    let c = sql(&schema).await;
+    let n: i64 = c
+        .query_one("SELECT COUNT(*) FROM messages", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 20);
 }
 
 /// A second store with a node id in use on the same schema is refused, naming the node id;

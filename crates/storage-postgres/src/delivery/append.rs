@@ -47,15 +47,24 @@ pub(crate) async fn append_all<T>(
     Ok(Committed { value, events })
 }
 
-/// [`try_append`] inside a larger write (events): a lost resend race is an error there.
+/// Stores a message at the end of its conversation, in the write's transaction (see
+/// [`try_append`]). A lost resend race is an error ([`is_resend_race`]) that must roll the
+/// transaction back: `DeliveryStore::append` then answers the message the other stored.
 pub(crate) async fn append(
     tx: &Tx<'_>,
     ids: &IdGenerator,
     m: NewMessage,
 ) -> Result<StoredMessage, StoreError> {
-    try_append(tx, ids, m).await?.ok_or_else(|| {
-        StoreError::Engine("a message was stored concurrently under the same client id".into())
-    })
+    try_append(tx, ids, m)
+        .await?
+        .ok_or_else(|| StoreError::Engine(RESEND_RACE.into()))
+}
+
+const RESEND_RACE: &str = "a message was stored concurrently under the same client id";
+
+/// Whether [`append`] failed for a lost resend race.
+pub(crate) fn is_resend_race(e: &StoreError) -> bool {
+    matches!(e, StoreError::Engine(m) if m == RESEND_RACE)
 }
 
 /// Stores a message at the end of its conversation (see `DeliveryStore::append`), in named
@@ -67,7 +76,7 @@ pub(crate) async fn append(
 /// the resend check and the insert (the unique index `messages_client_id` caught it). The
 /// conversation's row has moved on already: the caller must roll back, then answer the
 /// stored message.
-pub(crate) async fn try_append(
+async fn try_append(
     tx: &Tx<'_>,
     ids: &IdGenerator,
     m: NewMessage,

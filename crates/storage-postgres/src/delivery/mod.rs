@@ -26,16 +26,16 @@ mod append;
 mod events;
 
 #[allow(unused_imports, reason = "for the other parts' writes (roaming)")]
-pub(crate) use append::{append, append_all, resend_of, try_append, with_events};
+pub(crate) use append::{append, append_all, is_resend_race, resend_of, with_events};
 pub(crate) use events::OnceEvents;
 
 #[async_trait]
 impl DeliveryStore for PgStore {
     async fn append(&self, m: NewMessage) -> Result<StoredMessage, StoreError> {
         for _ in 0..8 {
-            let stored = transaction!(self, |tx| { try_append(&tx, &self.ids, m.clone()).await })?;
-            if let Some(stored) = stored {
-                return Ok(stored);
+            match transaction!(self, |tx| { append(&tx, &self.ids, m.clone()).await }) {
+                Err(e) if is_resend_race(&e) => {}
+                done => return done,
             }
             // Lost a race with the same resend (rolled back): answer what the other stored,
             // or try again if that did not commit after all.
