@@ -108,3 +108,86 @@ pub(crate) fn conversation_key(from: &UserId, to: &Target) -> String {
 pub(crate) fn group_conversation_key(g: &GroupId) -> String {
     format!("g:{g}")
 }
+
+// Statements and transactions (added with users, delivery and groups).
+
+/// The transaction a write runs in (deadpool's: its statements are prepared once per
+/// connection, `prepare_cached`).
+pub(crate) type Tx<'a> = deadpool_postgres::Transaction<'a>;
+
+/// Whether a failed write may simply run again: PostgreSQL chose it as a deadlock's victim
+/// (40P01) or could not serialize it (40001). (Read from the SQLSTATE [`engine`] appends.)
+pub(crate) fn retryable(e: &StoreError) -> bool {
+    matches!(e, StoreError::Engine(m) if m.ends_with("(40P01)") || m.ends_with("(40001)"))
+}
+
+/// Every row of a statement prepared once per connection.
+pub(crate) async fn rows(
+    c: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<Row>, StoreError> {
+    let st = c.prepare_cached(sql).await.map_err(engine)?;
+    c.query(&st, params).await.map_err(engine)
+}
+
+/// The row of a statement that answers at most one.
+pub(crate) async fn row_opt(
+    c: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<Row>, StoreError> {
+    let st = c.prepare_cached(sql).await.map_err(engine)?;
+    c.query_opt(&st, params).await.map_err(engine)
+}
+
+/// The row of a statement that answers exactly one.
+pub(crate) async fn row(
+    c: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Row, StoreError> {
+    let st = c.prepare_cached(sql).await.map_err(engine)?;
+    c.query_one(&st, params).await.map_err(engine)
+}
+
+/// Runs a statement; answers how many rows it changed.
+pub(crate) async fn exec(
+    c: &impl deadpool_postgres::GenericClient,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let st = c.prepare_cached(sql).await.map_err(engine)?;
+    c.execute(&st, params).await.map_err(engine)
+}
+
+/// `transaction!(store, |tx| { … })`: runs the block in a transaction on a pooled connection
+/// and commits it, answering the block's value. The whole transaction runs again (up to 8
+/// times) when PostgreSQL aborts it as a deadlock's victim or for a serialization failure
+/// ([`retryable`]), so the block must be fit to run again (see `crate::delivery::OnceEvents`
+/// for the events of a write). `?` in the block leaves the block (the transaction rolls back).
+macro_rules! transaction {
+    ($store:expr, |$tx:ident| $body:block) => {{
+        let mut attempt = 0_u32;
+        loop {
+            let mut client = $store.client().await?;
+            let $tx = client
+                .transaction()
+                .await
+                .map_err($crate::rows::engine)?;
+            let outcome: Result<_, roam_domain::store::StoreError> = async { $body }.await;
+            let outcome = match outcome {
+                Ok(v) => $tx.commit().await.map(|()| v).map_err($crate::rows::engine),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Err(e) if $crate::rows::retryable(&e) && attempt < 8 => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "transaction retried");
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use transaction;
