@@ -102,8 +102,11 @@ const ops = {
     const r = await sdkVersion.open(conn, args);
     return { result: plain(r), resource: conn.clientResource, context: plain({ userId: conn.context && conn.context.userId }) };
   },
-  async send({ msg }) {
+  // `id`: the message's client id (the SDK's own `id` field of the created message), to resend
+  // a message under the id of an attempt whose answer never came; by default the SDK's own.
+  async send({ msg, id }) {
     const m = EC.message.create(msg);
+    if (id !== undefined) m.id = id;
     return plain(await conn.send(m));
   },
   async close() {

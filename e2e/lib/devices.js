@@ -94,7 +94,8 @@ class Device {
   }
 
   // conn.send(message.create(msg)); by default 12 s, i.e. before the SDK's own 15 s send timeout.
-  send(msg, timeoutMs = 12000) { return this.call('send', { msg }, timeoutMs); }
+  // opts.id: the client message id to send under (see device.js); default the SDK's own.
+  send(msg, timeoutMs = 12000, opts = {}) { return this.call('send', { msg, id: opts.id }, timeoutMs); }
 
   async close() { return this.call('close', {}, 5000); }
 

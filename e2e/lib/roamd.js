@@ -24,8 +24,13 @@ function makeDataDir() {
 }
 
 class Roamd {
-  constructor(dataDir) {
+  // opts.appKey: 'org#app' (default APP_KEY); opts.args: extra flags appended to every start
+  // (e.g. ['--storage', 'postgres', '--database-url', url, '--node-id', '1']).
+  constructor(dataDir, opts = {}) {
     this.dataDir = dataDir;
+    this.appKey = opts.appKey || APP_KEY;
+    [this.org, this.app] = this.appKey.split('#');
+    this.extraArgs = opts.args || [];
     this.proc = null;
     this.port = null;
     this.log = []; // [{stream, line}] of every run of this instance, for diagnostics
@@ -34,10 +39,10 @@ class Roamd {
   }
 
   get base() { return `http://127.0.0.1:${this.port}`; }
-  get rest() { return `${this.base}/${ORG}/${APP}`; }
+  get rest() { return `${this.base}/${this.org}/${this.app}`; }
   get wsUrl() { return `ws://127.0.0.1:${this.port}/websocket`; }
   sdkOptions() {
-    return { appKey: APP_KEY, isHttpDNS: false, url: this.wsUrl, apiUrl: this.base, delivery: false };
+    return { appKey: this.appKey, isHttpDNS: false, url: this.wsUrl, apiUrl: this.base, delivery: false };
   }
 
   // Start (or restart) roamd on this.dataDir, port 0. Resolves once the ready line is seen.
@@ -70,8 +75,8 @@ class Roamd {
     seenBinary = true;
     this.runs++;
     const run = this.runs;
-    const args = ['--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--app-key', APP_KEY,
-      '--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET];
+    const args = ['--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--app-key', this.appKey,
+      '--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET, ...this.extraArgs];
     this.log.push({ stream: 'note', line: `[run ${run}] ${BIN} ${args.join(' ')}` });
     const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { RUST_BACKTRACE: '1', ...process.env } });
     this.proc = proc;
