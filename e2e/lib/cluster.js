@@ -43,6 +43,15 @@ function binaryHasFlag(flag) {
   return new RegExp(`${flag}\\b`).test(helpText);
 }
 
+// A node's panics and one-line errors (which a backtrace would push out of the log tail).
+function keyLines(node) {
+  const out = [];
+  node.log.forEach((l, i) => {
+    if (/panicked at|^roamd: /.test(l.line)) out.push(l.line, ...(/panicked at/.test(l.line) && node.log[i + 1] ? [node.log[i + 1].line] : []));
+  });
+  return out.length ? ` errors:\n  ${out.join('\n  ')}\n---` : '';
+}
+
 class Cluster {
   constructor({ nodes = 3 } = {}) {
     clusters++;
@@ -64,7 +73,19 @@ class Cluster {
     return args;
   }
 
+  // Makes the database and starts the nodes; a failure carries the nodes' logs.
   async start() {
+    try {
+      await this._start();
+    } catch (e) {
+      e.message += `\n${this.diagnostics()}`;
+      e.stack = `${e.stack}\n${this.diagnostics()}`;
+      throw e;
+    }
+    return this;
+  }
+
+  async _start() {
     await psql(`CREATE DATABASE ${this.db}`);
     this.dbCreated = true;
     // Node 1 first: it applies the schema; then the others at once.
@@ -74,7 +95,6 @@ class Cluster {
     for (let id = 2; id <= this.size; id++) rest.push(this.makeNode(id));
     this.nodes.push(...rest);
     await Promise.all(rest.map((n) => n.start()));
-    return this;
   }
 
   makeNode(id) {
@@ -141,7 +161,7 @@ class Cluster {
   diagnostics(devices = this.devices) {
     return [
       `--- cluster: database ${this.db}, app key ${this.appKey}, NATS ${this.nats || '(not passed: the binary has no --nats-url)'}`,
-      ...this.nodes.map((n) => `--- node ${n.nodeId} (port ${n.port}) log tail:\n${n.logTail(80) || '(empty)'}`),
+      ...this.nodes.map((n) => `--- node ${n.nodeId} (port ${n.port})${keyLines(n)} log tail:\n${n.logTail(80) || '(empty)'}`),
       ...devices.map((d) => d.diagnostics()),
     ].join('\n');
   }
