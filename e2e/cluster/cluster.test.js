@@ -285,7 +285,7 @@ test(`C7. SIGKILL: a sender on node 3 streams ${STREAM} messages (each ack await
   const resource = tx.resource;
   await tx.close().catch(() => {});
   const connected = tx.all('onConnected').length;
-  await tx.call('init', { options: c.node(2).sdkOptions() }, 10000);
+  await tx.call('init', { options: c.deviceOptions(2) }, 10000);
   await tx.open({ user: sender, accessToken: await c.node(2).userToken(sender) });
   await tx.waitForCount('onConnected', connected + 1, () => true, 10000);
   assert.equal(tx.resource, resource, 'the reconnected device keeps its resource');
