@@ -2,7 +2,7 @@
 //! of messages or whole conversations, and eviction from an over-long list. Each runs inside
 //! the call's transaction, after the user's locks (see the module docs of `roaming`); a side
 //! is moved only while locked (`side_for_update`) or in one statement.
-use std::sync::LazyLock;
+use std::{collections::HashSet, sync::LazyLock};
 
 use roam_domain::{
     conversation::Target, now_ms, roaming::Removal, store::StoreError, user::UserId,
@@ -19,13 +19,14 @@ const PINNED_MS: &str = "SELECT uc.pinned_ms FROM user_conversations uc JOIN con
      WHERE uc.user_id = $1 AND uc.target = $2 AND uc.kind IN (0, 1) \
      AND (cv.last_chat_seq > uc.hidden_to OR uc.removed = 0) FOR UPDATE OF uc";
 
-/// Puts mark bit $3 on (or takes it off) the user's listed conversation with $2.
+/// Puts mark bit $3 on (or takes it off) the user's listed conversations with the targets
+/// $2, answering the targets it found.
 const MARK_ON: &str = "UPDATE user_conversations AS uc SET marks = marks | $3::BIGINT FROM conversations cv \
-     WHERE cv.id = uc.conv_id AND uc.user_id = $1 AND uc.target = $2 AND uc.kind IN (0, 1) \
-     AND (cv.last_chat_seq > uc.hidden_to OR uc.removed = 0)";
+     WHERE cv.id = uc.conv_id AND uc.user_id = $1 AND uc.target = ANY($2) AND uc.kind IN (0, 1) \
+     AND (cv.last_chat_seq > uc.hidden_to OR uc.removed = 0) RETURNING uc.target";
 const MARK_OFF: &str = "UPDATE user_conversations AS uc SET marks = marks & ~$3::BIGINT FROM conversations cv \
-     WHERE cv.id = uc.conv_id AND uc.user_id = $1 AND uc.target = $2 AND uc.kind IN (0, 1) \
-     AND (cv.last_chat_seq > uc.hidden_to OR uc.removed = 0)";
+     WHERE cv.id = uc.conv_id AND uc.user_id = $1 AND uc.target = ANY($2) AND uc.kind IN (0, 1) \
+     AND (cv.last_chat_seq > uc.hidden_to OR uc.removed = 0) RETURNING uc.target";
 
 /// The user's listed conversations beyond the $2 most active (pinned ones first), in the
 /// list's order: what eviction takes off the list.
@@ -120,18 +121,21 @@ pub(crate) async fn mark(
         .prepare_cached(if on { MARK_ON } else { MARK_OFF })
         .await
         .map_err(engine)?;
-    let bit = i64::from(bit);
-    let mut missing = Vec::new();
-    for t in targets {
-        let n = tx
-            .execute(&st, &[&user.as_str(), &t.encode(), &bit])
-            .await
-            .map_err(engine)?;
-        if n == 0 {
-            missing.push(t.clone());
-        }
-    }
-    Ok(missing)
+    let encoded: Vec<String> = targets.iter().map(Target::encode).collect();
+    let found = tx
+        .query(&st, &[&user.as_str(), &encoded, &i64::from(bit)])
+        .await
+        .map_err(engine)?
+        .iter()
+        .map(|r| r.try_get::<_, String>(0))
+        .collect::<Result<HashSet<_>, _>>()
+        .map_err(engine)?;
+    Ok(targets
+        .iter()
+        .zip(&encoded)
+        .filter(|(_, e)| !found.contains(*e))
+        .map(|(t, _)| t.clone())
+        .collect())
 }
 
 /// The last seq of the conversation whose message was made at or before `ms` (server time
@@ -273,35 +277,20 @@ pub(crate) async fn remove(
     };
     match removal {
         Removal::Ids(ids) => {
-            let find = tx
+            // (An id past every message's, or not of this conversation, or before the side's
+            // start, deletes nothing.)
+            let ids: Vec<i64> = ids.iter().filter_map(|id| id_column(*id)).collect();
+            let st = tx
                 .prepare_cached(
-                    "SELECT seq FROM messages WHERE id = $1 AND conv_id = $2 AND seq > $3",
+                    "INSERT INTO deleted_messages (user_id, conv_id, seq) \
+                     SELECT $1, conv_id, seq FROM messages WHERE id = ANY($4) AND conv_id = $2 AND seq > $3 \
+                     ON CONFLICT DO NOTHING",
                 )
                 .await
                 .map_err(engine)?;
-            let insert = tx
-                .prepare_cached(
-                    "INSERT INTO deleted_messages (user_id, conv_id, seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                )
+            tx.execute(&st, &[&user.as_str(), &side.conv, &side.start, &ids])
                 .await
                 .map_err(engine)?;
-            for id in ids {
-                let Some(id) = id_column(*id) else {
-                    continue;
-                };
-                let seq: Option<i64> = tx
-                    .query_opt(&find, &[&id, &side.conv, &side.start])
-                    .await
-                    .map_err(engine)?
-                    .map(|r| r.try_get(0))
-                    .transpose()
-                    .map_err(engine)?;
-                if let Some(seq) = seq {
-                    tx.execute(&insert, &[&user.as_str(), &side.conv, &seq])
-                        .await
-                        .map_err(engine)?;
-                }
-            }
         }
         Removal::Before(ms) => {
             let start = last_seq_at(tx, &side, *ms).await?;
@@ -424,7 +413,10 @@ mod tests {
     #[test]
     fn the_spelled_out_statements_use_the_list_condition() {
         for sql in [MARK_ON, MARK_OFF] {
-            assert!(sql.ends_with(&format!("AND {ON_LIST}")), "{sql}");
+            assert!(
+                sql.ends_with(&format!("AND {ON_LIST} RETURNING uc.target")),
+                "{sql}"
+            );
         }
         assert!(PINNED_MS.ends_with(&format!("AND {ON_LIST} FOR UPDATE OF uc")));
     }

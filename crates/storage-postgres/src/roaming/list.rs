@@ -1,9 +1,10 @@
 //! The conversation list: a page of a user's conversations, newest activity first (or the
 //! pinned ones, newest pin first, or those with a mark).
-use std::sync::LazyLock;
+use std::{collections::HashMap, sync::LazyLock};
 
 use roam_domain::{
     conversation::Target,
+    message::StoredMessage,
     roaming::{ConversationSummary, ListCursor, ListFilter, ListPage, ListQuery, Marks},
     store::StoreError,
     user::UserId,
@@ -26,13 +27,17 @@ struct ListRow {
     read_seq: i64,
 }
 
-/// Message $2 of conversation $1 (a conversation's lastMessage).
-const MESSAGE_AT: &str = "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
-     FROM messages WHERE conv_id = $1 AND seq = $2";
+/// The messages at seqs $2 of conversations $1 (arrays of one length): a page's
+/// lastMessages, in one round trip.
+const MESSAGES_AT: &str = "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity, conv_id \
+     FROM messages WHERE (conv_id, seq) IN (SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[]))";
 
-/// The activity messages from others after $3 that the user $1 deleted in conversation $2.
-const DELETED_UNREAD: &str = "SELECT COUNT(*) FROM deleted_messages d JOIN messages m ON m.conv_id = d.conv_id AND m.seq = d.seq \
-     WHERE d.user_id = $1 AND d.conv_id = $2 AND d.seq > $3 AND m.activity = 1 AND m.from_user != $1";
+/// Per conversation of $2, the activity messages from others after the read seq in $3 (arrays
+/// of one length) that the user $1 deleted: what unread must not count, in one round trip.
+const DELETED_UNREAD: &str = "SELECT d.conv_id, COUNT(*) FROM unnest($2::BIGINT[], $3::BIGINT[]) AS w(conv, read_seq) \
+     JOIN deleted_messages d ON d.user_id = $1 AND d.conv_id = w.conv AND d.seq > w.read_seq \
+     JOIN messages m ON m.conv_id = d.conv_id AND m.seq = d.seq \
+     WHERE m.activity = 1 AND m.from_user != $1 GROUP BY d.conv_id";
 
 /// The list's statements, one per shape of query, made once. Each binds `$1` the user and
 /// `$2` the limit; a page after a cursor binds the cursor's key and tie next (the cursor is
@@ -158,6 +163,52 @@ async fn page_rows(
         .map_err(engine)
 }
 
+/// The lastMessage of each row that shows one, by conversation.
+async fn last_messages(
+    tx: &Tx<'_>,
+    rows: &[ListRow],
+) -> Result<HashMap<i64, StoredMessage>, StoreError> {
+    let (convs, seqs): (Vec<i64>, Vec<i64>) = rows
+        .iter()
+        .filter(|r| r.last > 0)
+        .map(|r| (r.conv, r.last))
+        .unzip();
+    if convs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let st = tx.prepare_cached(MESSAGES_AT).await.map_err(engine)?;
+    tx.query(&st, &[&convs, &seqs])
+        .await
+        .map_err(engine)?
+        .iter()
+        .map(|r| Ok((r.try_get(9).map_err(engine)?, message_from_row(r)?)))
+        .collect()
+}
+
+/// How many of each row's unread the user deleted, by conversation (absent: none).
+async fn deleted_unread(
+    tx: &Tx<'_>,
+    user: &UserId,
+    rows: &[ListRow],
+) -> Result<HashMap<i64, i64>, StoreError> {
+    let (convs, reads): (Vec<i64>, Vec<i64>) = rows
+        .iter()
+        .filter(|r| r.unread > 0)
+        .map(|r| (r.conv, r.read_seq))
+        .unzip();
+    if convs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let st = tx.prepare_cached(DELETED_UNREAD).await.map_err(engine)?;
+    tx.query(&st, &[&user.as_str(), &convs, &reads])
+        .await
+        .map_err(engine)?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(engine)
+}
+
 /// A number the list shows, from a column that always holds one.
 fn count(n: i64) -> Result<u64, StoreError> {
     u64::try_from(n).map_err(|_| bad_row("number"))
@@ -192,28 +243,13 @@ pub(crate) async fn list(
         }
     };
     let more = rows.len() > limit;
-    let mut items = Vec::with_capacity(limit.min(rows.len()));
-    let last_stmt = tx.prepare_cached(MESSAGE_AT).await.map_err(engine)?;
-    let deleted_stmt = tx.prepare_cached(DELETED_UNREAD).await.map_err(engine)?;
-    for row in rows.into_iter().take(limit) {
-        let last = if row.last > 0 {
-            tx.query_opt(&last_stmt, &[&row.conv, &row.last])
-                .await
-                .map_err(engine)?
-                .map(|r| message_from_row(&r))
-                .transpose()?
-        } else {
-            None
-        };
-        let deleted: i64 = if row.unread > 0 {
-            tx.query_one(&deleted_stmt, &[&user.as_str(), &row.conv, &row.read_seq])
-                .await
-                .map_err(engine)?
-                .try_get(0)
-                .map_err(engine)?
-        } else {
-            0
-        };
+    let rows: Vec<ListRow> = rows.into_iter().take(limit).collect();
+    let mut lasts = last_messages(tx, &rows).await?;
+    let deleted = deleted_unread(tx, user, &rows).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let last = lasts.remove(&row.conv);
+        let deleted = deleted.get(&row.conv).copied().unwrap_or(0);
         let pinned_ms = count(row.pinned_ms)?;
         items.push(ConversationSummary {
             target: Target::decode(&row.target).ok_or_else(|| bad_row("target"))?,
@@ -242,6 +278,6 @@ mod tests {
 
     #[test]
     fn the_last_message_lookup_selects_the_message_columns() {
-        assert!(MESSAGE_AT.starts_with(&format!("SELECT {MESSAGE_COLUMNS} ")));
+        assert!(MESSAGES_AT.starts_with(&format!("SELECT {MESSAGE_COLUMNS}, conv_id ")));
     }
 }
