@@ -4,9 +4,7 @@
 //! is moved only while locked (`side_for_update`) or in one statement.
 use std::{collections::HashSet, sync::LazyLock};
 
-use roam_domain::{
-    conversation::Target, now_ms, roaming::Removal, store::StoreError, user::UserId,
-};
+use roam_domain::{conversation::Target, roaming::Removal, store::StoreError, user::UserId};
 
 use super::{
     Side, side_for_update,
@@ -50,14 +48,16 @@ static REVIEW: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Pins (returning the pin time) or unpins a conversation. Pin times are strictly increasing
-/// per user (the user's lock serializes their pins), so "newest pin first" is a total order.
+/// Pins (returning the pin time: `now`, or just after the user's newest pin) or unpins a
+/// conversation. Pin times are strictly increasing per user (the user's lock serializes their
+/// pins), so "newest pin first" is a total order.
 pub(crate) async fn pin(
     tx: &Tx<'_>,
     user: &UserId,
     target: &Target,
     on: bool,
     max_pinned: usize,
+    now: u64,
 ) -> Result<Option<u64>, StoreError> {
     // Only a conversation still on the user's list can be pinned: one they deleted is gone
     // until a new message brings it back.
@@ -104,7 +104,7 @@ pub(crate) async fn pin(
     if usize::try_from(count).is_ok_and(|n| n >= max_pinned) {
         return Err(StoreError::PinLimit(max_pinned));
     }
-    let at = sql_bound(now_ms()).max(newest + 1);
+    let at = sql_bound(now).max(newest + 1);
     set(at).await?;
     Ok(Some(u64::try_from(at).map_err(|_| bad_row("pin time"))?))
 }

@@ -22,6 +22,7 @@
 use async_trait::async_trait;
 use roam_domain::{
     conversation::Target,
+    now_ms,
     roaming::{HistoryPage, HistoryQuery, ListPage, ListQuery, Mark, Removal},
     store::{Committed, Events, RoamingStore, StoreError},
     user::UserId,
@@ -61,9 +62,11 @@ impl RoamingStore for PgStore {
         events: Events<Option<u64>>,
     ) -> Result<Committed<Option<u64>>, StoreError> {
         let mut events = OnceEvents::new(events);
+        // (Read once: a run again after a deadlock then answers the same pin time.)
+        let now = now_ms();
         transaction!(self, |tx| {
             lock_user(&tx, user).await?;
-            let at = changes::pin(&tx, user, target, pinned, max_pinned).await?;
+            let at = changes::pin(&tx, user, target, pinned, max_pinned, now).await?;
             events.append(&tx, &self.ids, at).await
         })
     }
