@@ -7,7 +7,7 @@ use std::{collections::HashSet, sync::LazyLock};
 use roam_domain::{conversation::Target, roaming::Removal, store::StoreError, user::UserId};
 
 use super::{
-    Side, side_for_update,
+    Side, lock_sides, side_for_update,
     sql::{ACTIVITY, GROUP, SINGLE, listed},
 };
 use crate::rows::{Tx, bad_row, engine, id_column, id_floor_sql, sql_bound, sql_count};
@@ -59,6 +59,7 @@ pub(crate) async fn pin(
     max_pinned: usize,
     now: u64,
 ) -> Result<Option<u64>, StoreError> {
+    lock_sides(tx, user, std::slice::from_ref(target)).await?;
     // Only a conversation still on the user's list can be pinned: one they deleted is gone
     // until a new message brings it back.
     let st = tx.prepare_cached(PINNED_MS).await.map_err(engine)?;
@@ -117,6 +118,7 @@ pub(crate) async fn mark(
     bit: u32,
     on: bool,
 ) -> Result<Vec<Target>, StoreError> {
+    lock_sides(tx, user, targets).await?;
     let st = tx
         .prepare_cached(if on { MARK_ON } else { MARK_OFF })
         .await
@@ -272,6 +274,7 @@ pub(crate) async fn remove(
     target: &Target,
     removal: &Removal,
 ) -> Result<bool, StoreError> {
+    lock_sides(tx, user, std::slice::from_ref(target)).await?;
     let Some(mut side) = side_for_update(tx, user, target).await? else {
         return Ok(false);
     };
@@ -304,6 +307,17 @@ pub(crate) async fn remove(
 /// Removes a conversation from the user's list (unpinned, unmarked, read); with
 /// `with_history` also everything in it up to now. False when there is no such conversation.
 pub(crate) async fn delete_conversation(
+    tx: &Tx<'_>,
+    user: &UserId,
+    target: &Target,
+    with_history: bool,
+) -> Result<bool, StoreError> {
+    lock_sides(tx, user, std::slice::from_ref(target)).await?;
+    delete_locked(tx, user, target, with_history).await
+}
+
+/// [`delete_conversation`] once its locks are held.
+async fn delete_locked(
     tx: &Tx<'_>,
     user: &UserId,
     target: &Target,
@@ -375,10 +389,11 @@ pub(crate) async fn delete_all(tx: &Tx<'_>, user: &UserId) -> Result<Vec<Target>
         None,
     )
     .await?;
+    lock_sides(tx, user, &all).await?;
     let mut out = Vec::with_capacity(all.len());
     for target in all {
         // (A side gone since the read, with its group, is no longer there to delete.)
-        if delete_conversation(tx, user, &target, true).await? {
+        if delete_locked(tx, user, &target, true).await? {
             out.push(target);
         }
     }
@@ -393,6 +408,7 @@ pub(crate) async fn evict(
     keep: usize,
 ) -> Result<Vec<Target>, StoreError> {
     let evictable = targets(tx, &EVICTABLE, user, Some(sql_count(keep))).await?;
+    lock_sides(tx, user, &evictable).await?;
     let mut out = Vec::with_capacity(evictable.len());
     for target in evictable {
         if let Some(mut side) = side_for_update(tx, user, &target).await?

@@ -10,15 +10,20 @@
 //! # Several writers
 //! Each call is one transaction on a pooled connection. Reads that take several statements
 //! (the list, history) run in one REPEATABLE READ read-only transaction, so they agree. A
-//! change takes, in this order: a transaction-level advisory lock on the user (their changes
-//! to their own view are serialized across nodes: the pin limit and strictly increasing pin
-//! times hold), the row of the user's own log if it exists (where the change's events go; an
-//! append of a group read ack locks it before the user's side of the group, so the change
-//! must too), then per conversation its `conversations` row (shared: appends to it wait, so
-//! its last seq holds while the user's side is moved) before the user's side of it (for
-//! update). Appends lock a conversation row before its sides too, so the order agrees. Should
-//! PostgreSQL still pick a change as a deadlock's victim, it runs again (`transaction!`), its
-//! events made once (`OnceEvents`).
+//! change takes its locks in this order ([`lock_user`], then [`lock_sides`]):
+//! 1. a transaction-level advisory lock on the user: their changes to their own view are
+//!    serialized across nodes (the pin limit and strictly increasing pin times hold);
+//! 2. the `conversations` rows of the conversations it changes, shared, in id order: appends
+//!    to them wait, so their last seqs hold while the user's sides move;
+//! 3. the row of the user's own log, if it exists, where the change's events go;
+//! 4. the user's sides (`user_conversations`), for update, as it moves them.
+//!
+//! The others' writes agree with that order: an append locks its conversation's row before
+//! the sides; a group change locks the group's row before the members' sides and logs; an
+//! append of a group read ack locks the user's log before their side of the group. Should
+//! PostgreSQL still pick a change as a deadlock's victim (two changes that each lock several
+//! conversations, in different orders), it runs again (`transaction!`), its events made once
+//! (`OnceEvents`).
 use async_trait::async_trait;
 use roam_domain::{
     conversation::Target,
@@ -164,8 +169,8 @@ async fn read_only(c: &mut deadpool_postgres::Object) -> Result<Tx<'_>, StoreErr
         .map_err(engine)
 }
 
-/// Takes the locks every change to the user's own view starts with (see the module docs):
-/// the user's advisory lock, then their log's row.
+/// Takes the lock every change to the user's own view starts with (see the module docs): the
+/// user's advisory lock, held until the transaction ends.
 async fn lock_user(tx: &Tx<'_>, user: &UserId) -> Result<(), StoreError> {
     let st = tx
         .prepare_cached(
@@ -174,6 +179,25 @@ async fn lock_user(tx: &Tx<'_>, user: &UserId) -> Result<(), StoreError> {
         .await
         .map_err(engine)?;
     tx.execute(&st, &[&user.as_str()]).await.map_err(engine)?;
+    Ok(())
+}
+
+/// Takes the locks a change takes before it moves the user's sides of the conversations
+/// with `targets` (see the module docs): their conversations' rows (shared, in id order),
+/// then the user's log's row.
+async fn lock_sides(tx: &Tx<'_>, user: &UserId, targets: &[Target]) -> Result<(), StoreError> {
+    let encoded: Vec<String> = targets.iter().map(Target::encode).collect();
+    let st = tx
+        .prepare_cached(
+            "SELECT cv.id FROM conversations cv JOIN user_conversations uc ON uc.conv_id = cv.id \
+             WHERE uc.user_id = $1 AND uc.target = ANY($2) AND uc.kind IN (0, 1, 2) \
+             ORDER BY cv.id FOR SHARE OF cv",
+        )
+        .await
+        .map_err(engine)?;
+    tx.execute(&st, &[&user.as_str(), &encoded])
+        .await
+        .map_err(engine)?;
     let st = tx
         .prepare_cached("SELECT 1 FROM conversations WHERE key = $1 FOR UPDATE")
         .await

@@ -130,9 +130,10 @@ async fn deletes_racing_appends_on_another_node() {
     drop_schema(&a, &schema).await;
 }
 
-/// A member deleting a group conversation on one node while, on another, she acks the group
-/// (an append that locks her own log before her side of the group) and others send: the
-/// locks are taken in one order, so neither waits on the other for ever.
+/// A member deleting (and marking) a group conversation on one node while, on another, she
+/// acks the group (an append that locks her own log before her side of the group), others
+/// send, and members come and go with events in her log (a group change locks the group's
+/// row before her log): none fails, and what she sees stays whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_deletes_racing_group_acks_and_sends() {
     let schema = schema("group_deletes");
@@ -164,20 +165,44 @@ async fn group_deletes_racing_group_acks_and_sends() {
             last
         }
     });
+    let changer = tokio::spawn({
+        let b = b.clone();
+        async move {
+            for _ in 0..10 {
+                b.add_members(&gid("g1"), vec![uid("dave")], log_event("alice"))
+                    .await
+                    .unwrap();
+                b.remove_members(&gid("g1"), vec![uid("dave")], log_event("alice"))
+                    .await
+                    .unwrap();
+            }
+        }
+    });
     let deleter = tokio::spawn({
         let (a, group) = (a.clone(), group.clone());
         async move {
-            for _ in 0..15 {
+            let mark = Mark::from_index(1).unwrap();
+            for i in 0..15 {
                 let done = a
                     .delete_conversation(&uid("alice"), &group, true, log_event("alice"))
                     .await
                     .unwrap();
                 assert!(done.value);
+                a.mark(
+                    &uid("alice"),
+                    vec![group.clone()],
+                    mark,
+                    i % 2 == 0,
+                    log_event("alice"),
+                )
+                .await
+                .unwrap();
                 tokio::task::yield_now().await;
             }
         }
     });
     let last = sender.await.unwrap();
+    changer.await.unwrap();
     deleter.await.unwrap();
     // (Her acks read everything: nothing she did not delete is unread either.)
     let list = a.conversations(&uid("alice"), &all_of(50)).await.unwrap();
