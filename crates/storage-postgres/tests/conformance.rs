@@ -108,6 +108,10 @@ fn postgres_only() -> Vec<Trial> {
             two_nodes_appending_at_once_keep_seqs_gap_free_and_ids_in_order,
         ),
         async_trial(
+            "postgres::group_changes_acks_and_messages_at_once_on_two_nodes",
+            group_changes_acks_and_messages_at_once_on_two_nodes,
+        ),
+        async_trial(
             "postgres::a_resend_racing_itself_on_two_nodes_is_stored_once",
             a_resend_racing_itself_on_two_nodes_is_stored_once,
         ),
@@ -258,6 +262,104 @@ async fn two_nodes_appending_at_once_keep_seqs_gap_free_and_ids_in_order() {
     let second = nodes[0].append(again).await.unwrap();
     assert_eq!(first, second);
     assert_eq!(Some(first), first_of_r0, "r0's first message, stored once");
+}
+
+/// Members joining and leaving (with events to the group and to their own logs), group read
+/// acks (to the sender's log, moving their side of the group) and group messages, all at
+/// once on two nodes: they take their locks in one order (the conversation's row first), so
+/// none fails, and the group's seqs stay gap-free.
+async fn group_changes_acks_and_messages_at_once_on_two_nodes() {
+    const EACH: usize = 60;
+    let schema = own_schema("group_churn");
+    let nodes = [
+        Arc::new(open(&schema, 1, true).await.unwrap()),
+        Arc::new(open(&schema, 2, true).await.unwrap()),
+    ];
+    nodes[0]
+        .create_group(new_group("g", "alice", &["bob", "carol"], 100))
+        .await
+        .unwrap();
+    let g = Target::Group(gid("g"));
+    let event = |user: &UserId, to: Target| NewMessage {
+        kind: MessageKind::GroupEvent,
+        activity: false,
+        ..to_target(user.as_str(), "server", to, "event")
+    };
+    let mut tasks = Vec::new();
+    for (n, who) in ["alice", "bob", "carol"].into_iter().enumerate() {
+        let (s, g) = (nodes[n % 2].clone(), g.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                s.append(to_target(who, "d", g.clone(), &format!("{who} {i}")))
+                    .await
+                    .unwrap();
+                let ack = NewMessage {
+                    kind: MessageKind::ChannelAck,
+                    activity: false,
+                    ..to_target(who, "d", g.clone(), "")
+                };
+                s.append(ack).await.unwrap();
+            }
+        }));
+    }
+    for (n, s) in nodes.iter().enumerate() {
+        let (s, g) = (s.clone(), g.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                let users = vec![uid(&format!("x{n}_{}", i % 3)), uid("bob")];
+                let events: Events<Vec<UserId>> = {
+                    let g = g.clone();
+                    Box::new(move |changed: &Vec<UserId>| {
+                        changed
+                            .iter()
+                            .flat_map(|u| [event(u, g.clone()), event(u, Target::System)])
+                            .collect()
+                    })
+                };
+                let added = s
+                    .add_members(&gid("g"), users.clone(), events)
+                    .await
+                    .unwrap();
+                assert_eq!(added.value.len(), 1, "bob is a member already");
+                let events: Events<Vec<UserId>> = {
+                    let g = g.clone();
+                    Box::new(move |changed: &Vec<UserId>| {
+                        changed
+                            .iter()
+                            .flat_map(|u| [event(u, g.clone()), event(u, Target::System)])
+                            .collect()
+                    })
+                };
+                let removed = s
+                    .remove_members(&gid("g"), users[..1].to_vec(), events)
+                    .await
+                    .unwrap();
+                assert_eq!(removed.value.len(), 1);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let c = sql(&schema).await;
+    let seqs: Vec<i64> = c
+        .query(
+            "SELECT m.seq FROM messages m JOIN conversations cv ON cv.id = m.conv_id \
+             WHERE cv.key = 'g:g' ORDER BY m.seq",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    // Three senders' messages, and one event per member added or removed.
+    let n = i64::try_from(3 * EACH + 2 * 2 * EACH).unwrap();
+    assert_eq!(seqs, (1..=n).collect::<Vec<_>>());
+    assert_eq!(
+        nodes[1].member_ids(&gid("g")).await.unwrap(),
+        vec![uid("alice"), uid("bob"), uid("carol")]
+    );
 }
 
 /// The same send (device and client id) arriving on two nodes at once, several times over:

@@ -78,46 +78,27 @@ impl DeliveryStore for PgStore {
     }
 
     async fn pending(&self, device: &Device) -> Result<Vec<PendingQueue>, StoreError> {
-        let c = self.client().await?;
         let d = device;
-        let queues = rows(
-            &c,
-            "SELECT uc.conv_id, dc.seq, uc.start_seq, uc.synced_seq, uc.target FROM user_conversations uc \
-             JOIN conversations cv ON cv.id = uc.conv_id \
-             LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = $2 AND dc.conv_id = uc.conv_id \
-             WHERE uc.user_id = $1 AND cv.last_seq > GREATEST(COALESCE(dc.seq, 0), uc.start_seq)",
-            &[&d.user.as_str(), &d.resource.as_str()],
+        rows(
+            &self.client().await?,
+            PENDING,
+            &[
+                &d.user.as_str(),
+                &d.resource.as_str(),
+                &sql_bound(d.registered.0),
+            ],
         )
-        .await?;
-        let registered = sql_bound(d.registered.0);
-        let mut out = Vec::new();
-        for r in queues {
-            let p = position_from_row(&r)?;
-            let target: &str = r.try_get(4).map_err(engine)?;
-            // (At most 10000: the statement stops counting there.)
-            let n: i64 = row(
-                &c,
-                COUNT_OWED,
-                &[
-                    &p.conv,
-                    &p.start,
-                    &d.user.as_str(),
-                    &d.resource.as_str(),
-                    &registered,
-                    &p.floor,
-                ],
-            )
-            .await?
-            .try_get(0)
-            .map_err(engine)?;
-            if n > 0 {
-                out.push(PendingQueue {
-                    target: Target::decode(target).ok_or_else(|| bad_row("target"))?,
-                    count: u32::try_from(n).unwrap_or(u32::MAX),
-                });
-            }
-        }
-        Ok(out)
+        .await?
+        .iter()
+        .map(|r| {
+            let target: &str = r.try_get(0).map_err(engine)?;
+            Ok(PendingQueue {
+                target: Target::decode(target).ok_or_else(|| bad_row("target"))?,
+                // (At most 10000: the statement stops counting there.)
+                count: u32::try_from(unsigned(r, 1)?).unwrap_or(u32::MAX),
+            })
+        })
+        .collect()
     }
 
     async fn owed(
@@ -238,9 +219,18 @@ const OWED: &str = "FROM messages WHERE conv_id = $1 AND seq > $2 \
      AND (seq > $6 OR id >= $5) \
      AND NOT (from_user = $3 AND (from_res = $4 OR id < $5))";
 
-const COUNT_OWED: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE conv_id = $1 AND seq > $2 \
-     AND (seq > $6 OR id >= $5) \
-     AND NOT (from_user = $3 AND (from_res = $4 OR id < $5)) LIMIT 10000) owed";
+/// The queues of device ($1 user, $2 resource, $3 registration id) that hold messages it is
+/// owed, with how many (counted up to 10000), in one statement: [`OWED`] with each side's
+/// position (`start`: `GREATEST(COALESCE(dc.seq, 0), uc.start_seq)`, `floor`:
+/// `GREATEST(COALESCE(dc.seq, uc.synced_seq), uc.start_seq)`, as [`position_from_row`]).
+const PENDING: &str = "SELECT uc.target, owed.n FROM user_conversations uc \
+     JOIN conversations cv ON cv.id = uc.conv_id \
+     LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = $2 AND dc.conv_id = uc.conv_id \
+     CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages \
+       WHERE conv_id = uc.conv_id AND seq > GREATEST(COALESCE(dc.seq, 0), uc.start_seq) \
+       AND (seq > GREATEST(COALESCE(dc.seq, uc.synced_seq), uc.start_seq) OR id >= $3) \
+       AND NOT (from_user = $1 AND (from_res = $2 OR id < $3)) LIMIT 10000) counted) owed \
+     WHERE uc.user_id = $1 AND cv.last_seq > GREATEST(COALESCE(dc.seq, 0), uc.start_seq) AND owed.n > 0";
 
 const SELECT_OWED: &str = "SELECT seq, id, from_user, from_res, to_target, kind, ts_ms, payload, activity \
      FROM messages WHERE conv_id = $1 AND seq > $2 \
@@ -276,7 +266,6 @@ mod tests {
 
     #[test]
     fn the_owed_statements_share_one_condition_and_the_message_columns() {
-        assert!(COUNT_OWED.contains(OWED));
         assert!(SELECT_OWED.contains(OWED));
         assert!(SELECT_OWED.starts_with(&format!("SELECT {MESSAGE_COLUMNS} ")));
     }

@@ -2,6 +2,8 @@
 //! destruction. Each runs in the write's transaction, and first locks the group's
 //! conversation row (the lock every append to the group takes first too): changes to one
 //! group are serialized with each other and with its messages, in one lock order.
+use std::collections::HashSet;
+
 use roam_domain::{
     group::{Group, GroupId, NewGroup, Role},
     now_ms,
@@ -9,9 +11,9 @@ use roam_domain::{
     user::UserId,
 };
 
-use super::{get, kind_column, member, member_ids};
+use super::{get, kind_column, member_ids};
 use crate::rows::{
-    Tx, engine, exec, group_conversation_key, is_unique_violation, row, row_opt, sql_bound,
+    Tx, engine, exec, group_conversation_key, is_unique_violation, row, row_opt, rows, sql_bound,
 };
 
 /// What goes with a member, per conversation (`user_id` $1, `conv_id` $2).
@@ -66,33 +68,47 @@ fn too_many(members: usize, max_users: u32) -> bool {
     u64::try_from(members).unwrap_or(u64::MAX) > u64::from(max_users)
 }
 
-async fn insert_member(
+/// Makes `users` members with `role` (in one statement, whatever their number), with their
+/// sides of the group's conversation starting now: earlier messages are not theirs. Answers
+/// those who were not members yet, in the order given, once each.
+async fn insert_members(
     tx: &Tx<'_>,
     id: &GroupId,
     conv: (i64, i64),
-    user: &UserId,
+    users: &[UserId],
     role: Role,
     now: i64,
-) -> Result<(), StoreError> {
-    exec(
+) -> Result<Vec<UserId>, StoreError> {
+    let names: Vec<&str> = users.iter().map(UserId::as_str).collect();
+    let inserted: HashSet<String> = rows(
         tx,
-        "INSERT INTO group_members (group_id, user_id, role, joined_ms) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
-        &[&id.as_str(), &user.as_str(), &role_column(role), &now],
+        "INSERT INTO group_members (group_id, user_id, role, joined_ms) \
+         SELECT $1::text, u, $3::integer, $4::bigint FROM unnest($2::text[]) AS u \
+         ON CONFLICT DO NOTHING RETURNING user_id",
+        &[&id.as_str(), &names, &role_column(role), &now],
     )
-    .await?;
-    // The member's side of the conversation starts now: earlier messages are not theirs.
+    .await?
+    .iter()
+    .map(|r| r.try_get(0).map_err(engine))
+    .collect::<Result<_, _>>()?;
+    let mut fresh: Vec<UserId> = Vec::with_capacity(inserted.len());
+    for u in users {
+        if inserted.contains(u.as_str()) && !fresh.contains(u) {
+            fresh.push(u.clone());
+        }
+    }
+    let names: Vec<&str> = fresh.iter().map(UserId::as_str).collect();
     // (kind: 1 group, 2 chat room; read_ord: the activity so far is not unread.)
     exec(
         tx,
         "INSERT INTO user_conversations (user_id, conv_id, target, kind, start_seq, synced_seq, read_seq, read_ord, hidden_to, created_ms) \
-         SELECT $1::text, $2::bigint, $3::text, g.kind + 1, $4::bigint, $4::bigint, $4::bigint, cv.chat_count, $4::bigint, $5::bigint \
-         FROM groups g JOIN conversations cv ON cv.id = g.conv_id WHERE g.conv_id = $2::bigint \
+         SELECT u, $2::bigint, $3::text, g.kind + 1, $4::bigint, $4::bigint, $4::bigint, cv.chat_count, $4::bigint, $5::bigint \
+         FROM unnest($1::text[]) AS u, groups g JOIN conversations cv ON cv.id = g.conv_id WHERE g.conv_id = $2::bigint \
          ON CONFLICT (user_id, conv_id) DO NOTHING",
-        &[&user.as_str(), &conv.0, &group_conversation_key(id), &conv.1, &now],
+        &[&names, &conv.0, &group_conversation_key(id), &conv.1, &now],
     )
     .await?;
-    Ok(())
+    Ok(fresh)
 }
 
 pub(crate) async fn create(tx: &Tx<'_>, g: NewGroup) -> Result<Group, StoreError> {
@@ -156,10 +172,16 @@ pub(crate) async fn create(tx: &Tx<'_>, g: NewGroup) -> Result<Group, StoreError
             engine(e)
         });
     }
-    insert_member(tx, &g.id, conv, &g.owner, Role::Owner, now).await?;
-    for m in &members {
-        insert_member(tx, &g.id, conv, m, Role::Member, now).await?;
-    }
+    insert_members(
+        tx,
+        &g.id,
+        conv,
+        std::slice::from_ref(&g.owner),
+        Role::Owner,
+        now,
+    )
+    .await?;
+    insert_members(tx, &g.id, conv, &members, Role::Member, now).await?;
     get(tx, &g.id)
         .await?
         .ok_or_else(|| StoreError::GroupNotFound(g.id.clone()))
@@ -174,19 +196,11 @@ pub(crate) async fn add_members(
     let group = get(tx, id)
         .await?
         .ok_or_else(|| StoreError::GroupNotFound(id.clone()))?;
-    let mut fresh = Vec::new();
-    for u in users {
-        if !fresh.contains(u) && member(tx, id, u).await?.is_none() {
-            fresh.push(u.clone());
-        }
-    }
+    let fresh = insert_members(tx, id, conv, users, Role::Member, sql_bound(now_ms())).await?;
     let count = usize::try_from(group.member_count).unwrap_or(usize::MAX);
     if too_many(count.saturating_add(fresh.len()), group.settings.max_users) {
+        // (The error rolls the insert back: nobody is added.)
         return Err(StoreError::GroupFull(id.clone()));
-    }
-    let now = sql_bound(now_ms());
-    for u in &fresh {
-        insert_member(tx, id, conv, u, Role::Member, now).await?;
     }
     Ok(fresh)
 }
