@@ -201,7 +201,8 @@ test('C5. roaming: the six operations done on one node read back the same on the
   await send(b, text(alice, 'b1'));
   await send(k, text(alice, 'c1'));
   const b2 = await send(b, text(alice, 'b2'));
-  for (const n of [1, 2, 3]) await a[n].waitFor('onTextMessage', (m) => m.msg === 'b2', LIVE_MS);
+  // Each read below goes to the shared database (no signal between nodes needed); each
+  // change's multi-device events (which are) are awaited after its reads.
 
   // The same question to every node: the same answer.
   const everywhere = async (method, arg, view) => {
@@ -221,22 +222,30 @@ test('C5. roaming: the six operations done on one node read back the same on the
   assert.deepEqual((await hist()).messages.map((m) => m.msg), ['b2', 'b1']);
 
   // pinConversation on node 1.
+  const t1 = Date.now();
   await sdk(a[1], 'pinConversation', { conversationId: carol, conversationType: 'singleChat', isPinned: true });
-  for (const d of others(1)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'pinnedConversation' && e.conversationId === carol, LIVE_MS);
   assert.deepEqual((await pinned()).conversations.map((x) => x.id), [carol]);
-  assert.deepEqual((await convs()).conversations.map((x) => [x.id, x.pinned]), [[carol, true], [bob, false]]);
+  assert.deepEqual((await convs()).conversations.map((x) => [x.id, x.pinned]), [[bob, false], [carol, true]], 'newest activity first, carol marked pinned');
+  for (const d of others(1)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'pinnedConversation' && e.conversationId === carol, LIVE_MS + (Date.now() - t1));
 
   // removeHistoryMessages on node 2.
+  const t2 = Date.now();
   await sdk(a[2], 'removeHistoryMessages', { targetId: bob, chatType: 'singleChat', messageIds: [b2.serverMsgId] });
-  for (const d of others(2)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteRoaming', LIVE_MS);
   assert.deepEqual((await hist()).messages.map((m) => m.msg), ['b1']);
+  for (const d of others(2)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteRoaming', LIVE_MS + (Date.now() - t2));
 
   // deleteConversation on node 3.
+  const t3 = Date.now();
   await sdk(a[3], 'deleteConversation', { channel: bob, chatType: 'singleChat', deleteRoam: true });
-  for (const d of others(3)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteConversation', LIVE_MS);
   assert.deepEqual((await convs()).conversations.map((x) => x.id), [carol]);
   assert.deepEqual((await hist()).messages, []);
   assert.deepEqual((await pinned()).conversations.map((x) => x.id), [carol]);
+  for (const d of others(3)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteConversation', LIVE_MS + (Date.now() - t3));
+
+  // Every alice device got the three messages live, once.
+  for (const n of [1, 2, 3]) await a[n].waitFor('onTextMessage', (m) => m.msg === 'b2', LIVE_MS);
+  await sleep(300);
+  for (const n of [1, 2, 3]) assert.deepEqual(texts(a[n]), ['b1', 'c1', 'b2'], `alice@${n}`);
 }));
 
 test('C6. a second node started with a live node id is refused: exit code 1, one line naming the node id', inCluster(async () => {
