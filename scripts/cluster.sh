@@ -52,5 +52,9 @@ if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; 
 fi
 
 stage "cluster: suite against $ROAMD_BIN"
-(cd e2e && ROAMD_BIN="$ROAMD_BIN" E2E_NATS_URL="$NATS_URL" npm run test:cluster)
-stage "cluster: done"
+if (cd e2e && ROAMD_BIN="$ROAMD_BIN" E2E_NATS_URL="$NATS_URL" npm run test:cluster); then
+  stage "cluster: passed"
+else
+  stage "cluster: FAILED"
+  exit 1
+fi
