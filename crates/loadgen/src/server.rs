@@ -213,17 +213,31 @@ pub struct CpuMeter {
 
 impl CpuMeter {
     pub fn start(server: &Roamd) -> anyhow::Result<CpuMeter> {
+        CpuMeter::start_all(std::slice::from_ref(server))
+    }
+
+    /// The same over several servers (the nodes of a cluster): their CPU time summed.
+    pub fn start_all(servers: &[Roamd]) -> anyhow::Result<CpuMeter> {
         Ok(CpuMeter {
-            cpu0: server.cpu_seconds()?,
+            cpu0: cpu_sum(servers)?,
             wall0: Instant::now(),
         })
     }
 
     /// (server CPU seconds, wall seconds) since [`CpuMeter::start`].
     pub fn read(&self, server: &Roamd) -> anyhow::Result<(f64, f64)> {
+        self.read_all(std::slice::from_ref(server))
+    }
+
+    /// (CPU seconds summed over `servers`, wall seconds) since [`CpuMeter::start_all`].
+    pub fn read_all(&self, servers: &[Roamd]) -> anyhow::Result<(f64, f64)> {
         Ok((
-            server.cpu_seconds()? - self.cpu0,
+            cpu_sum(servers)? - self.cpu0,
             self.wall0.elapsed().as_secs_f64(),
         ))
     }
+}
+
+fn cpu_sum(servers: &[Roamd]) -> anyhow::Result<f64> {
+    servers.iter().map(Roamd::cpu_seconds).sum()
 }
