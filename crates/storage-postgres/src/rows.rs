@@ -191,3 +191,15 @@ macro_rules! transaction {
     }};
 }
 pub(crate) use transaction;
+
+/// The smallest message id that can be made at the epoch ms in SQL expression `ms`
+/// ([`MessageId::floor_at`]) as a PostgreSQL expression: the id layout comes from the domain's
+/// constants, clamped as the domain clamps (checked against it by a test).
+pub(crate) fn id_floor_sql(ms: &str) -> String {
+    format!(
+        "((LEAST(GREATEST({ms}, {epoch}), {last}) - {epoch}) << {shift})",
+        epoch = MessageId::EPOCH_MS,
+        last = MessageId::LAST_MS,
+        shift = MessageId::TIME_SHIFT,
+    )
+}
