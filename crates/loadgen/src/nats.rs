@@ -129,4 +129,41 @@ mod tests {
         assert_eq!(subject_prefix("roam#bench"), "roam.roam.bench");
         assert_eq!(subject_prefix("a.b#c d"), "roam.a_b.c_d");
     }
+
+    /// On the NATS at `ROAM_TEST_NATS_URL` (default nats://127.0.0.1:4222), as the cluster's
+    /// own tests: publishes on the subject are counted, payloads that look like protocol
+    /// lines are skipped whole, other subjects are not counted.
+    #[tokio::test]
+    async fn a_counter_counts_the_messages_on_its_subject() {
+        let url =
+            std::env::var("ROAM_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let subject = format!("loadgen.test.{}", std::process::id());
+        let counter = Counter::subscribe(&url, &subject).await.unwrap();
+        let stream = TcpStream::connect(url.trim_start_matches("nats://"))
+            .await
+            .unwrap();
+        let (rd, mut wr) = stream.into_split();
+        let mut out = String::from("CONNECT {\"verbose\":false}\r\n");
+        let tricky = "x\r\nMSG a 1 3\r\nPING";
+        for i in 0..5 {
+            let body = if i % 2 == 0 { tricky } else { "" };
+            out += &format!("PUB {subject} {}\r\n{body}\r\n", body.len());
+        }
+        out += &format!("PUB {subject}.other 1\r\nx\r\nPING\r\n");
+        wr.write_all(out.as_bytes()).await.unwrap();
+        let mut rd = BufReader::new(rd);
+        let mut line = String::new();
+        while line.trim_end() != "PONG" {
+            line.clear();
+            assert!(rd.read_line(&mut line).await.unwrap() > 0, "NATS hung up");
+        }
+        for _ in 0..200 {
+            if counter.count() >= 5 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(counter.count(), 5);
+    }
 }

@@ -1,6 +1,10 @@
 //! A fresh PostgreSQL database for one run of a scenario, dropped afterwards.
+use std::collections::HashMap;
+
 use anyhow::Context;
 use tokio_postgres::NoTls;
+
+use crate::server::cpu_seconds_of;
 
 /// A database made here: its name and the URL that reaches it.
 pub struct TempDb {
@@ -35,17 +39,51 @@ impl TempDb {
             .await
     }
 
+    /// The CPU time so far of each backend serving this database (the PostgreSQL processes
+    /// of its connections, on this machine), by pid.
+    pub async fn backend_cpu(&self) -> anyhow::Result<HashMap<u32, f64>> {
+        let sql = "SELECT pid FROM pg_stat_activity WHERE datname = $1";
+        let rows = self
+            .with_client(|c| async move { c.query(sql, &[&self.name]).await })
+            .await?;
+        let mut cpu = HashMap::new();
+        for row in rows {
+            let pid = u32::try_from(row.try_get::<_, i32>(0)?)?;
+            // A backend that ended since the query is simply left out.
+            if let Ok(s) = cpu_seconds_of(pid) {
+                cpu.insert(pid, s);
+            }
+        }
+        Ok(cpu)
+    }
+
     async fn execute(&self, sql: &str) -> anyhow::Result<()> {
+        self.with_client(|c| async move { c.batch_execute(sql).await })
+            .await
+            .with_context(|| sql.to_owned())
+    }
+
+    /// Runs `f` on a fresh connection through the admin URL.
+    async fn with_client<T, F, Fut>(&self, f: F) -> anyhow::Result<T>
+    where
+        F: FnOnce(tokio_postgres::Client) -> Fut,
+        Fut: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
         let (client, conn) = tokio_postgres::connect(&self.admin_url, NoTls)
             .await
             .with_context(|| format!("connecting to PostgreSQL at {}", self.admin_url))?;
         let conn = tokio::spawn(conn);
-        let r = client
-            .batch_execute(sql)
-            .await
-            .with_context(|| sql.to_owned());
-        drop(client);
+        let r = f(client).await;
         let _ = conn.await;
-        r
+        Ok(r?)
     }
+}
+
+/// The backends' CPU seconds between two readings of [`TempDb::backend_cpu`]: a backend
+/// started in between counts whole, one ended in between is missed.
+pub fn cpu_between(before: &HashMap<u32, f64>, after: &HashMap<u32, f64>) -> f64 {
+    after
+        .iter()
+        .map(|(pid, now)| now - before.get(pid).copied().unwrap_or(0.0))
+        .sum()
 }

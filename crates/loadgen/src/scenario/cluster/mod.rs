@@ -7,9 +7,13 @@
 //! to the last member), server CPU per message summed over the setup's nodes (from /proc),
 //! RSS per node and, in cluster mode, NATS publishes per message (a bare subscriber on the
 //! cluster's signal subject). Rounds alternate the setups (drift cancels); medians reported.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, bail};
+
+mod setup;
+
+use setup::Setup;
 
 use super::{
     ceiling::f64_of,
@@ -21,7 +25,7 @@ use crate::{
     ledger::Ledger,
     measure::median,
     nats::{self, Counter},
-    postgres::TempDb,
+    postgres::{self, TempDb},
     report::Report,
     server::{APP_KEY, CpuMeter, Roamd},
 };
@@ -62,45 +66,6 @@ pub struct Args {
     /// The NATS server of cluster setups.
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     nats: String,
-}
-
-/// One setup: its nodes' engine, how many, and whether they route through NATS.
-#[derive(Debug, Clone)]
-struct Setup {
-    name: String,
-    postgres: bool,
-    nodes: usize,
-    nats: bool,
-}
-
-impl Setup {
-    fn parse(s: &str) -> anyhow::Result<Setup> {
-        let (rest, nats) = match s.strip_suffix("+nats") {
-            Some(r) => (r, true),
-            None => (s, false),
-        };
-        let (engine, n) = rest
-            .split_once('-')
-            .with_context(|| format!("setup `{s}`: expected ENGINE-NODES[+nats]"))?;
-        let nodes: usize = n.parse().with_context(|| format!("setup `{s}`: nodes"))?;
-        let postgres = match engine {
-            "sqlite" => false,
-            "postgres" => true,
-            _ => bail!("setup `{s}`: engine sqlite or postgres"),
-        };
-        if nodes == 0 || (!postgres && (nodes > 1 || nats)) {
-            bail!("setup `{s}`: SQLite is one node without NATS; nodes >= 1");
-        }
-        if nodes > 1 && !nats {
-            bail!("setup `{s}`: several nodes need +nats");
-        }
-        Ok(Setup {
-            name: s.to_owned(),
-            postgres,
-            nodes,
-            nats,
-        })
-    }
 }
 
 /// The sizes of a run.
@@ -150,9 +115,34 @@ async fn start(
         let node = Roamd::start(launch)
             .await
             .with_context(|| format!("{}: starting node {}", setup.name, i + 1))?;
+        // A roamd without cluster mode ignores `nats_url` and would serve alone: say so.
+        if setup.nats && !reports_nats(&node).await? {
+            bail!(
+                "{}: node {} has no NATS under /health checks: this roamd has no cluster mode",
+                setup.name,
+                i + 1
+            );
+        }
         nodes.push(node);
     }
     Ok(nodes)
+}
+
+/// The PostgreSQL backends' CPU now (none without PostgreSQL).
+async fn pg_reading(db: Option<&TempDb>) -> anyhow::Result<HashMap<u32, f64>> {
+    match db {
+        Some(db) => db.backend_cpu().await,
+        None => Ok(HashMap::new()),
+    }
+}
+
+/// Whether `node` reports NATS among its dependencies (`/health` → `checks.nats`).
+async fn reports_nats(node: &Roamd) -> anyhow::Result<bool> {
+    let health: serde_json::Value = reqwest::get(format!("{}/health", node.url))
+        .await?
+        .json()
+        .await?;
+    Ok(health.pointer("/checks/nats").is_some())
 }
 
 /// NATS messages per unit of work over a stretch (None outside cluster mode).
@@ -181,15 +171,20 @@ async fn measure(
 
     // (a) One-to-one, closed loop.
     let (pairs, receiving) = send::connect(&nodes, w.pairs, &ledger).await?;
-    let (meter, before) = (CpuMeter::start_all(&nodes)?, count());
+    let (meter, before, pg) = (CpuMeter::start_all(&nodes)?, count(), pg_reading(db).await?);
     let c = send::closed_phase(&pairs, w.inflight, w.secs, &ledger, 0).await?;
     let (cpu, _) = meter.read_all(&nodes)?;
+    let pg = postgres::cpu_between(&pg, &pg_reading(db).await?);
     f.put("msgs_per_s", c.msgs_per_s);
     f.put("ack_p50_ms", c.ack.p50_ms);
     f.put("ack_p99_ms", c.ack.p99_ms);
     f.put("delivery_p99_ms", c.delivery.p99_ms);
     f.put("cpu_ms_per_msg", 1000.0 * cpu / f64_of(c.acked.max(1)));
     f.put("cpu_share", cpu / c.wall);
+    f.put(
+        "total_cpu_ms_per_msg",
+        1000.0 * (cpu + pg) / f64_of(c.acked.max(1)),
+    );
     if let Some(n) = per(counter.as_ref(), before, c.acked) {
         f.put("nats_signals_per_msg", n);
     }
@@ -201,10 +196,11 @@ async fn measure(
     // (b) Group fan-out: one sender, M members over the nodes.
     let crowd = Crowd::connect(&nodes, w.members, &ledger).await?;
     let group = crowd.group(&nodes[0].admin().await?, w.members).await?;
-    let (meter, before) = (CpuMeter::start_all(&nodes)?, count());
+    let (meter, before, pg) = (CpuMeter::start_all(&nodes)?, count(), pg_reading(db).await?);
     let shape = (1, w.members, w.messages, w.group_inflight);
     let g = fanout::group_phase(&ledger, &crowd.sender, &group, shape).await?;
     let (cpu, _) = meter.read_all(&nodes)?;
+    let pg = postgres::cpu_between(&pg, &pg_reading(db).await?);
     f.put("deliveries_per_s", g.per_s);
     f.put("to_last_member_p50_ms", g.to_last.p50_ms);
     f.put("to_last_member_p99_ms", g.to_last.p99_ms);
@@ -212,9 +208,11 @@ async fn measure(
         "cpu_us_per_delivery",
         1e6 * cpu / f64_of(g.deliveries.max(1)),
     );
+    let group_msgs = f64_of(g.acked.max(1));
+    f.put("cpu_ms_per_group_msg", 1000.0 * cpu / group_msgs);
     f.put(
-        "cpu_ms_per_group_msg",
-        1000.0 * cpu / f64_of(g.acked.max(1)),
+        "total_cpu_ms_per_group_msg",
+        1000.0 * (cpu + pg) / group_msgs,
     );
     if let Some(n) = per(counter.as_ref(), before, g.acked) {
         f.put("nats_publishes_per_group_msg", n);
@@ -337,7 +335,12 @@ fn ratios(r: &mut Report) {
         ("postgres-1", "sqlite-1"),
         ("postgres-3+nats", "postgres-1"),
     ];
-    let figures = ["cpu_ms_per_msg", "cpu_us_per_delivery", "msgs_per_s"];
+    let figures = [
+        "cpu_ms_per_msg",
+        "total_cpu_ms_per_msg",
+        "cpu_us_per_delivery",
+        "msgs_per_s",
+    ];
     for (top, bottom) in pairs {
         for fig in figures {
             let (t, b) = (
@@ -347,29 +350,6 @@ fn ratios(r: &mut Report) {
             if let (Some(t), Some(b)) = (t.copied(), b.copied()) {
                 r.metric(&format!("ratio/{top}_over_{bottom}/{fig}"), t / b);
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn setups_are_parsed_and_impossible_ones_refused() {
-        let s = Setup::parse("postgres-3+nats").unwrap();
-        assert_eq!((s.postgres, s.nodes, s.nats), (true, 3, true));
-        let s = Setup::parse("sqlite-1").unwrap();
-        assert_eq!((s.postgres, s.nodes, s.nats), (false, 1, false));
-        for bad in [
-            "sqlite-2",
-            "sqlite-1+nats",
-            "postgres-3",
-            "postgres-0",
-            "mysql-1",
-            "postgres",
-        ] {
-            assert!(Setup::parse(bad).is_err(), "{bad}");
         }
     }
 }
