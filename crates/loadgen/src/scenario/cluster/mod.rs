@@ -123,6 +123,18 @@ async fn start(
                 i + 1
             );
         }
+        // Nor would one without PostgreSQL storage serve from the database (the same binary
+        // for every node: the first one tells).
+        if let Some(db) = db.filter(|_| i == 0)
+            && db.backend_cpu().await?.is_empty()
+        {
+            bail!(
+                "{}: node 1 has no connection to database {}: does this roamd know \
+                 storage = postgres?",
+                setup.name,
+                db.name
+            );
+        }
         nodes.push(node);
     }
     Ok(nodes)
@@ -320,7 +332,8 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
         .fault("send_errors", errors);
     r.notes.push(
         "per setup: medians over rounds (series `rounds`: setup = index in params.setups); \
-         server CPU summed over the setup's nodes from /proc; goals: postgres-1 cpu_ms_per_msg \
+         server CPU summed over the setup's nodes from /proc (total_*: plus the PostgreSQL \
+         backends serving the setup's database); goals: postgres-1 cpu_ms_per_msg \
          <= 2x sqlite-1, postgres-3+nats <= 1.2x postgres-1, nats_publishes_per_group_msg = 1 \
          whatever the group size; all nodes share this machine's cores, so msg/s cannot grow \
          with nodes here"
