@@ -11,6 +11,7 @@ use std::{
 use anyhow::Context;
 use roam_domain::{
     auth::throttle::ThrottleLimits,
+    fanout::Fanout,
     service::{Policy, Roam},
     store::Store,
     user::entity_uuid,
@@ -20,6 +21,7 @@ use roam_rest::Rest;
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tokio::{net::TcpListener, sync::watch};
 
+mod cluster;
 pub mod config;
 pub mod data_dir;
 pub mod metrics;
@@ -56,6 +58,12 @@ impl Server {
             }
         };
         let hub = Hub::new(&config.app_key);
+        // Cluster mode: deliveries, kicks and presence reach the other nodes through NATS.
+        let cluster = cluster::join(config, hub.clone()).await?;
+        let fanout: Arc<dyn Fanout> = match &cluster {
+            Some(c) => c.clone(),
+            None => hub.clone(),
+        };
         let policy = Policy {
             token_ttl: Duration::from_secs(config.token_ttl_secs),
             node: config.node_id,
@@ -73,7 +81,7 @@ impl Server {
             },
             ..Policy::default()
         };
-        let roam = Arc::new(Roam::new(store, hub.clone(), admin, policy));
+        let roam = Arc::new(Roam::new(store, fanout, admin, policy));
         roam.settle_admin_credential().await?;
         if let Some(c) = &generated_admin {
             data_dir::forget_when_used(c.file.clone(), roam.admin_used());
@@ -99,7 +107,13 @@ impl Server {
             },
             stopped,
         );
-        let rest = Rest::new(roam, &config.app_key, app_uuid, config.open_registration);
+        let rest = Rest::with_checks(
+            roam,
+            &config.app_key,
+            app_uuid,
+            config.open_registration,
+            cluster::checks(cluster.as_ref()),
+        );
         let metrics = metrics::Metrics::new(gateway.clone(), writer_stats);
         let router = metrics.layer(
             gateway
