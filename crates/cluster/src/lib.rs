@@ -52,6 +52,9 @@ pub struct Options {
     pub snapshot_every: u32,
     /// Messages that may wait for the publisher; beyond, new ones are dropped.
     pub queue: usize,
+    /// User ids that may wait for the publisher, all messages together (a chat room's
+    /// fan-out names every member): bounds the queue's memory, to tens of MiB by default.
+    pub queue_users: usize,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             expiry_beats: 3,
             snapshot_every: 10,
             queue: 16 * 1024,
+            queue_users: 1 << 20,
         }
     }
 }
@@ -98,6 +102,17 @@ enum Out {
     Snapshot,
 }
 
+impl Out {
+    /// What the message weighs in the queue: one, and one per user id it carries.
+    fn weight(&self) -> u64 {
+        let users = match self {
+            Out::Signal(Signal::Notify { users, .. }) => users.len(),
+            _ => 0,
+        };
+        1 + u64::try_from(users).unwrap_or(u64::MAX)
+    }
+}
+
 /// Counters, for logs and tests.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -122,18 +137,21 @@ struct Inner {
     stats: Stats,
     /// Whether the connection was lost (and not back yet): loss and return are logged once.
     lost: AtomicBool,
-    /// Messages queued and not yet handed to NATS.
+    /// The weight ([`Out::weight`]) of the messages queued and not yet handed to NATS.
     pending: AtomicU64,
 }
 
 impl Inner {
     /// Queues `out` for the publisher; drops it if the queue is full.
     fn send(&self, out: Out) {
-        self.pending.fetch_add(1, Ordering::AcqRel);
-        if self.out.try_send(out).is_err() {
-            self.pending.fetch_sub(1, Ordering::AcqRel);
+        let weight = out.weight();
+        let before = self.pending.fetch_add(weight, Ordering::AcqRel);
+        let limit = u64::try_from(self.options.queue_users).unwrap_or(u64::MAX);
+        let full = before.saturating_add(weight) > limit.saturating_add(1);
+        if full || self.out.try_send(out).is_err() {
+            self.pending.fetch_sub(weight, Ordering::AcqRel);
             let n = self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            if n.is_power_of_two() {
+            if (n + 1).is_power_of_two() {
                 tracing::warn!(
                     dropped = n + 1,
                     "cluster: publisher queue full, signals dropped"

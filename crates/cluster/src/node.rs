@@ -27,6 +27,7 @@ pub(crate) async fn publish(inner: Arc<Inner>, mut queue: mpsc::Receiver<Out>) {
         tokio::select! {
             out = queue.recv() => {
                 let Some(out) = out else { return };
+                let weight = out.weight();
                 match out {
                     Out::Signal(s) => publish_one(&inner, &inner.signal_subject, &s).await,
                     Out::Presence(p) => publish_one(&inner, &inner.presence_subject, &p).await,
@@ -35,7 +36,7 @@ pub(crate) async fn publish(inner: Arc<Inner>, mut queue: mpsc::Receiver<Out>) {
                         snapshot(&inner, epoch).await;
                     }
                 }
-                inner.pending.fetch_sub(1, Ordering::AcqRel);
+                inner.pending.fetch_sub(weight, Ordering::AcqRel);
             }
             _ = beat.tick() => {
                 beats += 1;

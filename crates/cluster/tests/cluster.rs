@@ -259,3 +259,28 @@ async fn an_unreachable_nats_is_an_error_at_connect() {
     assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test]
+async fn a_fan_out_over_the_queue_bound_is_dropped_and_counted_not_blocking() {
+    let hub = Hub::new("org#app");
+    let options = Options {
+        queue_users: 10,
+        ..fast()
+    };
+    let cluster = Cluster::connect_with(&nats_url(), &prefix(), 0, hub.clone(), options)
+        .await
+        .unwrap();
+    let members: Vec<UserId> = (0..100)
+        .map(|i| UserId::parse(&format!("m{i}")).unwrap())
+        .collect();
+    let (_, r) = ids("m0", "phone");
+    let local = hub.register(&members[5], &r, 10).unwrap();
+    let group = Target::Group(GroupId::parse("1001").unwrap());
+    cluster.notify_all(&members, &group, &members[0], None);
+    assert_eq!(cluster.stats().dropped.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        local.mailbox.take(),
+        Some(Push::Notices(vec![group])),
+        "local devices are told whatever NATS's queue holds"
+    );
+}
