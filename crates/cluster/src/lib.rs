@@ -201,6 +201,8 @@ impl Cluster {
         let connecting = async_nats::ConnectOptions::new()
             .name(format!("roamd node {node_id}"))
             .connection_timeout(options.connect_timeout)
+            // The server does not send this node's own messages back (they are skipped anyway).
+            .no_echo()
             .event_callback(move |event| {
                 let tx = events_tx.clone();
                 async move {

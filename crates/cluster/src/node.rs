@@ -114,7 +114,8 @@ async fn publish_one<T: serde::Serialize>(inner: &Inner, subject: &str, body: &T
     }
 }
 
-/// Applies the other nodes' messages (this node's own come back too, and are skipped).
+/// Applies the other nodes' messages (NATS does not echo this node's own; were it to, they are
+/// skipped by instance).
 pub(crate) async fn receive(inner: Arc<Inner>, mut subscriber: Subscriber) {
     while let Some(message) = subscriber.next().await {
         let payload = &message.payload;

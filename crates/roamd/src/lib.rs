@@ -37,6 +37,8 @@ pub struct Server {
     router: axum::Router,
     stop: watch::Sender<bool>,
     gateway: Arc<Gateway>,
+    /// Cluster mode's link to the other nodes.
+    cluster: Option<Arc<roam_cluster::Cluster>>,
     /// A generated admin credential not yet used to log in: shown at every start until it is.
     pub generated_admin: Option<PendingCredential>,
     http: serve::HttpLimits,
@@ -144,6 +146,7 @@ impl Server {
             router,
             stop,
             gateway,
+            cluster,
             http,
             generated_admin,
         })
@@ -188,6 +191,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         drop(self.gateway);
+        // The sessions' leaves reach the other nodes now (else they count this node's devices
+        // until it has been silent for the expiry); bounded, NATS may be gone.
+        if let Some(cluster) = &self.cluster {
+            let _ = tokio::time::timeout(Duration::from_secs(1), cluster.flush()).await;
+        }
         Ok(())
     }
 }
