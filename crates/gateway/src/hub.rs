@@ -11,6 +11,9 @@
 //! nothing for that long) is told to close; a device that does not read at all is closed by
 //! the socket loop's write timeout. A kick is kept apart and is never dropped.
 //!
+//! In a cluster, the hub consults a [`Presence`] for the user's devices on other nodes (device
+//! limit, one session per device) and reports its own sessions to it.
+//!
 //! The hub also keeps, per online user, the user's send rate limiter ([`SendRate`]). It lives
 //! while one of the user's sessions does, and for the time the limiter takes to refill after
 //! the last one leaves (so reconnecting does not reset it); memory stays bounded by the users
@@ -36,6 +39,7 @@ use roam_domain::{
 
 use crate::presence::Presence;
 
+mod cluster;
 mod mailbox;
 
 pub use mailbox::{Mailbox, Push};
@@ -253,6 +257,14 @@ impl Hub {
             .filter(|e| e.resource != *resource)
             .count();
         if others + elsewhere >= max_devices {
+            // Refused for devices elsewhere: an empty entry goes the way of a departed user's.
+            if user_sessions.entries.is_empty() {
+                if user_sessions.rate.is_some() {
+                    registry.departed.push_back((Instant::now(), user.clone()));
+                } else {
+                    registry.users.remove(user);
+                }
+            }
             return Err(TooManyDevices);
         }
         user_sessions.entries.retain(|e| {
@@ -288,66 +300,6 @@ impl Hub {
     /// How many sessions `user` has online.
     pub fn online(&self, user: &UserId) -> usize {
         self.lock().users.get(user).map_or(0, |u| u.entries.len())
-    }
-
-    /// Every device online here, by user: the snapshot a cluster node shares with the others.
-    /// `with` runs under the registry lock, so that the snapshot and the joins and leaves
-    /// reported to [`Presence`] are in one order.
-    pub fn devices<R>(&self, with: impl FnOnce(Vec<(UserId, Vec<Resource>)>) -> R) -> R {
-        let registry = self.lock();
-        let devices = registry
-            .users
-            .iter()
-            .filter(|(_, u)| !u.entries.is_empty())
-            .map(|(user, u)| {
-                let mut resources: Vec<Resource> =
-                    u.entries.iter().map(|e| e.resource.clone()).collect();
-                resources.dedup();
-                (user.clone(), resources)
-            })
-            .collect();
-        with(devices)
-    }
-
-    /// Closes the sessions of `user` on `resource` here for which `older` holds, given when
-    /// they registered (epoch ms): the device logged in again on another node. The user's
-    /// other devices are left alone. Returns how many were closed.
-    pub fn replace_device(
-        &self,
-        user: &UserId,
-        resource: &Resource,
-        older: impl Fn(u64) -> bool,
-    ) -> usize {
-        let mut registry = self.lock();
-        let Some(u) = registry.users.get_mut(user) else {
-            return 0;
-        };
-        let before = u.entries.len();
-        u.entries.retain(|e| {
-            let close = e.resource == *resource && older(e.since_ms);
-            if close {
-                e.mailbox.replaced();
-            }
-            !close
-        });
-        let closed = before - u.entries.len();
-        if closed > 0
-            && !u.entries.iter().any(|e| e.resource == *resource)
-            && let Some(presence) = self.presence()
-        {
-            presence.left(user, resource);
-        }
-        closed
-    }
-
-    /// Tells every session to look in the store for all its queues with news: signals may
-    /// have been lost (the cluster's broker was unreachable).
-    pub fn resync_all(&self) {
-        for u in self.lock().users.values() {
-            for e in &u.entries {
-                e.mailbox.resync();
-            }
-        }
     }
 }
 
