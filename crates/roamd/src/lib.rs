@@ -116,7 +116,7 @@ impl Server {
             config.open_registration,
             cluster::checks(cluster.as_ref()),
         );
-        let metrics = metrics::Metrics::new(gateway.clone(), writer_stats);
+        let metrics = metrics::Metrics::new(gateway.clone(), writer_stats, cluster.clone());
         let router = metrics.layer(
             gateway
                 .router()

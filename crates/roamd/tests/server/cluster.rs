@@ -27,6 +27,14 @@ async fn the_probes_report_nats_in_cluster_mode() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ok");
     assert_eq!(body["checks"]["nats"]["status"], "ok", "{body}");
+    let (status, text) =
+        crate::observability::get_text(app.addr, "/metrics", Some(&app.admin_token)).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("roam_cluster_nats_up 1"), "{text}");
+    assert!(
+        text.contains("roam_cluster_messages_dropped_total 0"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
