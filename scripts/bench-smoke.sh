@@ -16,6 +16,7 @@ run idle
 run send
 run fanout
 run crash
+run cluster
 run history
 run list
 run catchup

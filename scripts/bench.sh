@@ -38,6 +38,7 @@ run history
 run list
 run catchup
 run crash
+run cluster
 
 if [[ ${PEERS:-} == setup ]]; then
   scripts/peers/setup.sh

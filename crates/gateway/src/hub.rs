@@ -11,15 +11,18 @@
 //! nothing for that long) is told to close; a device that does not read at all is closed by
 //! the socket loop's write timeout. A kick is kept apart and is never dropped.
 //!
+//! In a cluster, the hub consults a [`Presence`] for the user's devices on other nodes (device
+//! limit, one session per device) and reports its own sessions to it.
+//!
 //! The hub also keeps, per online user, the user's send rate limiter ([`SendRate`]). It lives
 //! while one of the user's sessions does, and for the time the limiter takes to refill after
 //! the last one leaves (so reconnecting does not reset it); memory stays bounded by the users
 //! online or gone within that time.
 use std::{
-    collections::{BTreeSet, HashMap, VecDeque},
+    collections::{HashMap, VecDeque},
     num::NonZeroU32,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, OnceLock, Weak,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -30,9 +33,16 @@ use roam_domain::{
     conversation::Target,
     device::Resource,
     fanout::{Fanout, KickReason},
+    now_ms,
     user::UserId,
 };
-use tokio::sync::Notify;
+
+use crate::presence::Presence;
+
+mod cluster;
+mod mailbox;
+
+pub use mailbox::{Mailbox, Push};
 
 /// Most distinct queues with news one session may have waiting to be written; one more means
 /// the session has not written for a long time, and it is closed (it finds everything again
@@ -65,91 +75,12 @@ impl SendRate {
     }
 }
 
-/// What the server has for a session, taken from its [`Mailbox`] at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Push {
-    /// These queues have news (each once, whatever the number of messages).
-    Notices(Vec<Target>),
-    /// Close the session after telling the device why.
-    Kick(KickReason),
-    /// Too many queues waited unwritten: the session is too slow and closes.
-    Overflow,
-}
-
-#[derive(Default)]
-struct Pending {
-    notices: BTreeSet<Target>,
-    kick: Option<KickReason>,
-    overflow: bool,
-}
-
-/// One session's pushes: filled by the hub, emptied by the session's socket loop.
-#[derive(Default)]
-pub struct Mailbox {
-    pending: Mutex<Pending>,
-    ready: Notify,
-}
-
-impl Mailbox {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Adds a notice; false if the session has too many waiting (it is marked to close).
-    fn notice(&self, target: &Target) -> bool {
-        let mut p = self.lock();
-        if p.notices.contains(target) {
-            return true;
-        }
-        let fits = p.notices.len() < MAX_PENDING_NOTICES;
-        if fits {
-            p.notices.insert(target.clone());
-        } else {
-            p.overflow = true;
-        }
-        drop(p);
-        self.ready.notify_one();
-        fits
-    }
-
-    fn kick(&self, reason: KickReason) {
-        self.lock().kick = Some(reason);
-        self.ready.notify_one();
-    }
-
-    /// Everything waiting, if anything: a kick first, then an overflow, then the notices.
-    pub fn take(&self) -> Option<Push> {
-        let mut p = self.lock();
-        if let Some(reason) = p.kick.take() {
-            return Some(Push::Kick(reason));
-        }
-        if p.overflow {
-            return Some(Push::Overflow);
-        }
-        if p.notices.is_empty() {
-            return None;
-        }
-        Some(Push::Notices(
-            std::mem::take(&mut p.notices).into_iter().collect(),
-        ))
-    }
-
-    /// Waits for the next push.
-    pub async fn next(&self) -> Push {
-        loop {
-            if let Some(push) = self.take() {
-                return push;
-            }
-            // `notify_one` stores a permit when nobody waits, so a post between `take` and
-            // here is not missed.
-            self.ready.notified().await;
-        }
-    }
-}
-
 struct Entry {
     id: u64,
     resource: Resource,
+    /// When the session registered (epoch ms): of two sessions of one device on two nodes,
+    /// the older closes.
+    since_ms: u64,
     mailbox: Arc<Mailbox>,
 }
 
@@ -188,6 +119,8 @@ pub struct Hub {
     next_id: AtomicU64,
     user_rate: Mutex<SendRate>,
     sessions: Mutex<Registry>,
+    /// The other nodes' sessions, in a cluster (weak: the cluster owns the hub).
+    presence: OnceLock<Weak<dyn Presence>>,
 }
 
 /// The login would exceed the user's device limit.
@@ -210,7 +143,22 @@ impl Drop for Registration {
         let keep = self.hub.rate().refill();
         let mut registry = self.hub.lock();
         if let Some(user) = registry.users.get_mut(&self.user) {
-            user.entries.retain(|e| e.id != self.id);
+            let mut resource = None;
+            user.entries.retain(|e| {
+                let mine = e.id == self.id;
+                if mine {
+                    resource = Some(e.resource.clone());
+                }
+                !mine
+            });
+            // Only the device's last session leaving here makes it leave (a replaced session
+            // is gone from the registry already, its successor lives on).
+            if let Some(resource) = resource
+                && !user.entries.iter().any(|e| e.resource == resource)
+                && let Some(presence) = self.hub.presence()
+            {
+                presence.left(&self.user, &resource);
+            }
             if user.entries.is_empty() {
                 if user.rate.is_some() {
                     registry
@@ -236,7 +184,18 @@ impl Hub {
                 burst: 0,
             }),
             sessions: Mutex::new(Registry::default()),
+            presence: OnceLock::new(),
         })
+    }
+
+    /// Makes this hub one node of a cluster: `presence` knows the other nodes' sessions (see
+    /// [`Presence`]). Set once, before sessions register; a second call is ignored.
+    pub fn set_presence(&self, presence: Weak<dyn Presence>) {
+        let _ = self.presence.set(presence);
+    }
+
+    fn presence(&self) -> Option<Arc<dyn Presence>> {
+        self.presence.get().and_then(Weak::upgrade)
     }
 
     /// The rate at which each user (all their devices together) may send over msync; applies
@@ -259,6 +218,8 @@ impl Hub {
 
     /// Registers a session of `user` on device `resource`. A session already registered for
     /// the same device is replaced (its connection closes): a device has one live session.
+    /// In a cluster the user's devices on other nodes count toward `max_devices`, and a
+    /// session of this device on another node is closed there (see [`Presence`]).
     pub fn register(
         self: &Arc<Self>,
         user: &UserId,
@@ -268,6 +229,8 @@ impl Hub {
         let mailbox = Arc::new(Mailbox::default());
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let rate = self.rate();
+        let presence = self.presence();
+        let since_ms = now_ms();
         let mut registry = self.lock();
         registry.prune(rate.refill());
         let user_sessions = registry
@@ -277,15 +240,49 @@ impl Hub {
                 entries: Vec::new(),
                 rate: rate.limiter(),
             });
-        user_sessions.entries.retain(|e| e.resource != *resource);
-        if user_sessions.entries.len() >= max_devices {
+        let elsewhere = presence.as_ref().map_or(0, |p| {
+            let mut remote = p.remote_resources(user);
+            remote.sort();
+            remote.dedup();
+            remote
+                .iter()
+                .filter(|r| {
+                    *r != resource && user_sessions.entries.iter().all(|e| e.resource != **r)
+                })
+                .count()
+        });
+        let others = user_sessions
+            .entries
+            .iter()
+            .filter(|e| e.resource != *resource)
+            .count();
+        if others + elsewhere >= max_devices {
+            // Refused for devices elsewhere: an empty entry goes the way of a departed user's.
+            if user_sessions.entries.is_empty() {
+                if user_sessions.rate.is_some() {
+                    registry.departed.push_back((Instant::now(), user.clone()));
+                } else {
+                    registry.users.remove(user);
+                }
+            }
             return Err(TooManyDevices);
         }
+        user_sessions.entries.retain(|e| {
+            let same = e.resource == *resource;
+            if same {
+                e.mailbox.replaced();
+            }
+            !same
+        });
         user_sessions.entries.push(Entry {
             id,
             resource: resource.clone(),
+            since_ms,
             mailbox: mailbox.clone(),
         });
+        if let Some(p) = &presence {
+            p.joined(user, resource, since_ms);
+        }
         Ok(Registration {
             hub: self.clone(),
             user: user.clone(),

@@ -32,11 +32,13 @@ use crate::framing::{Binary, Framing};
 
 pub mod framing;
 pub mod hub;
+pub mod presence;
 pub mod session;
 pub mod sockjs;
 pub mod traffic;
 
 pub use hub::{Hub, SendRate};
+pub use presence::Presence;
 pub use traffic::Traffic;
 
 /// Largest msync frame a client may send (decoded, whatever the framing). Bigger closes the

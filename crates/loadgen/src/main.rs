@@ -7,7 +7,9 @@
 //! smoke run fails (exit 1) if a correctness check (`faults`) is non-zero.
 mod ledger;
 mod measure;
+mod nats;
 mod population;
+mod postgres;
 mod report;
 mod scenario;
 mod scrape;

@@ -40,10 +40,22 @@ pub async fn register(admin: &Admin, prefix: &str, n: usize) -> anyhow::Result<V
 
 /// Logs each user in with the password (one device each), in the order given.
 pub async fn login(server: &Roamd, users: &[String]) -> anyhow::Result<Vec<Device>> {
-    let results: Vec<Result<Device, roam_sdk::Error>> = stream::iter(users.iter())
-        .map(|u| async move {
+    login_spread(std::slice::from_ref(server), users, 0).await
+}
+
+/// Logs each user in with the password (one device each), in the order given, round-robin
+/// over `nodes`: user `i` on node `(first + i) % nodes.len()`.
+pub async fn login_spread(
+    nodes: &[Roamd],
+    users: &[String],
+    first: usize,
+) -> anyhow::Result<Vec<Device>> {
+    anyhow::ensure!(!nodes.is_empty(), "no node to log in on");
+    let results: Vec<Result<Device, roam_sdk::Error>> = stream::iter(users.iter().enumerate())
+        .map(|(i, u)| async move {
+            let url = &nodes[(first + i) % nodes.len()].url;
             let (client, events) =
-                Client::open(Options::password(&server.url, APP_KEY, u, PASSWORD)).await?;
+                Client::open(Options::password(url, APP_KEY, u, PASSWORD)).await?;
             Ok(Device { client, events })
         })
         .buffered(HASHING_AT_ONCE)

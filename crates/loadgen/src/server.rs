@@ -154,21 +154,7 @@ impl Roamd {
 
     /// The server's CPU time so far (user + system), in seconds, from `/proc/<pid>/stat`.
     pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))?;
-        // Fields after the command name (which may hold spaces) start after the last ')'.
-        let rest = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r)
-            .context("unexpected /proc/<pid>/stat")?;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
-        let ticks: u64 = fields
-            .get(11..13)
-            .context("short /proc/<pid>/stat")?
-            .iter()
-            .map(|f| f.parse::<u64>())
-            .sum::<Result<u64, _>>()?;
-        Ok(ticks as f64 / clock_ticks_per_second())
+        cpu_seconds_of(self.pid)
     }
 
     /// The server's resident memory now, in bytes, from `/proc/<pid>/status` (VmRSS).
@@ -200,6 +186,25 @@ impl Drop for Roamd {
     }
 }
 
+/// A process's CPU time so far (user + system), in seconds, from `/proc/<pid>/stat`.
+pub fn cpu_seconds_of(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("unexpected /proc/<pid>/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
+    let ticks: u64 = fields
+        .get(11..13)
+        .context("short /proc/<pid>/stat")?
+        .iter()
+        .map(|f| f.parse::<u64>())
+        .sum::<Result<u64, _>>()?;
+    Ok(ticks as f64 / clock_ticks_per_second())
+}
+
 /// `sysconf(_SC_CLK_TCK)`: 100 on every Linux this runs on (the kernel's USER_HZ).
 fn clock_ticks_per_second() -> f64 {
     100.0
@@ -213,17 +218,31 @@ pub struct CpuMeter {
 
 impl CpuMeter {
     pub fn start(server: &Roamd) -> anyhow::Result<CpuMeter> {
+        CpuMeter::start_all(std::slice::from_ref(server))
+    }
+
+    /// The same over several servers (the nodes of a cluster): their CPU time summed.
+    pub fn start_all(servers: &[Roamd]) -> anyhow::Result<CpuMeter> {
         Ok(CpuMeter {
-            cpu0: server.cpu_seconds()?,
+            cpu0: cpu_sum(servers)?,
             wall0: Instant::now(),
         })
     }
 
     /// (server CPU seconds, wall seconds) since [`CpuMeter::start`].
     pub fn read(&self, server: &Roamd) -> anyhow::Result<(f64, f64)> {
+        self.read_all(std::slice::from_ref(server))
+    }
+
+    /// (CPU seconds summed over `servers`, wall seconds) since [`CpuMeter::start_all`].
+    pub fn read_all(&self, servers: &[Roamd]) -> anyhow::Result<(f64, f64)> {
         Ok((
-            server.cpu_seconds()? - self.cpu0,
+            cpu_sum(servers)? - self.cpu0,
             self.wall0.elapsed().as_secs_f64(),
         ))
     }
+}
+
+fn cpu_sum(servers: &[Roamd]) -> anyhow::Result<f64> {
+    servers.iter().map(Roamd::cpu_seconds).sum()
 }

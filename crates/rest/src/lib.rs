@@ -54,6 +54,18 @@ pub struct Rest {
     pub(crate) app_uuid: String,
     /// `POST /users` without a token is allowed.
     pub(crate) open_registration: bool,
+    /// Dependencies besides the store, reported by `/ready` and `/health`.
+    pub(crate) checks: Vec<Arc<dyn DependencyCheck>>,
+}
+
+/// A dependency besides the store (a message bus, say) that `/ready` and `/health` report on
+/// under its [`DependencyCheck::name`]. Implemented where the concrete dependency is known
+/// (roamd), so that this crate knows none.
+pub trait DependencyCheck: Send + Sync + 'static {
+    /// The key under `checks`, e.g. `nats`.
+    fn name(&self) -> &'static str;
+    /// Whether it answers now. Called on every probe: it must answer from memory, at once.
+    fn up(&self) -> bool;
 }
 
 impl Rest {
@@ -64,6 +76,17 @@ impl Rest {
         app_uuid: String,
         open_registration: bool,
     ) -> Arc<Rest> {
+        Rest::with_checks(roam, app_key, app_uuid, open_registration, Vec::new())
+    }
+
+    /// [`Rest::new`], with dependencies besides the store for the probes to report.
+    pub fn with_checks(
+        roam: Arc<Roam>,
+        app_key: &str,
+        app_uuid: String,
+        open_registration: bool,
+        checks: Vec<Arc<dyn DependencyCheck>>,
+    ) -> Arc<Rest> {
         let (org, app) = app_key.split_once('#').unwrap_or((app_key, ""));
         Arc::new(Rest {
             roam,
@@ -71,6 +94,7 @@ impl Rest {
             app: app.to_owned(),
             app_uuid,
             open_registration,
+            checks,
         })
     }
 
@@ -138,18 +162,37 @@ async fn check_app(State(rest): State<Arc<Rest>>, req: Request, next: Next) -> R
 /// # `GET /health`
 ///
 /// 200 `{"status":"ok"}` while the server can read its store, else 503: for load balancers
-/// and orchestrators. Needs no token.
+/// and orchestrators (liveness: restart a node that fails it). Needs no token. With other
+/// dependencies (cluster mode), `checks` reports each, the store included; they do not change
+/// the status: a node that lost its message bus still serves its own devices, and restarting
+/// it would not bring the bus back.
 async fn health(State(rest): State<Arc<Rest>>) -> Response {
-    match rest.roam.ready().await {
-        Ok(()) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+    let (status, code) = match rest.roam.ready().await {
+        Ok(()) => ("ok", axum::http::StatusCode::OK),
         Err(e) => {
             tracing::error!(error = %e, "health check: the store does not answer");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable"})),
-            )
-                .into_response()
+            ("unavailable", axum::http::StatusCode::SERVICE_UNAVAILABLE)
         }
+    };
+    let mut body = serde_json::json!({"status": status});
+    if !rest.checks.is_empty() {
+        let mut checks = serde_json::Map::new();
+        checks.insert("store".into(), serde_json::json!({"status": status}));
+        for (name, check) in rest.dependencies() {
+            checks.insert(name.into(), check);
+        }
+        body["checks"] = serde_json::Value::Object(checks);
+    }
+    (code, axum::Json(body)).into_response()
+}
+
+impl Rest {
+    /// Each dependency besides the store, and its report (`{"status":"ok"|"unavailable"}`).
+    fn dependencies(&self) -> impl Iterator<Item = (&'static str, serde_json::Value)> + '_ {
+        self.checks.iter().map(|c| {
+            let status = if c.up() { "ok" } else { "unavailable" };
+            (c.name(), serde_json::json!({"status": status}))
+        })
     }
 }
 
@@ -178,8 +221,10 @@ fn openapi_json(org: &str, app: &str) -> axum::routing::MethodRouter {
 /// Whether this server can serve requests, with each dependency it needs reported on its own:
 /// 200 `{"status":"ok","checks":{"store":{"status":"ok","latency_ms":…}}}`, or 503 with
 /// `"status":"unavailable"` at the top and on each dependency that does not answer (the
-/// reason goes to the log, not to this unauthenticated answer). Today the one dependency is
-/// the store; others (a message bus, a shared database) add a check here. Needs no token.
+/// reason goes to the log, not to this unauthenticated answer). Besides the store, each
+/// [`DependencyCheck`] (cluster mode: `nats`) is reported, and one that is down makes the
+/// node not ready: its own devices stay served, but new ones are better sent to a node that
+/// reaches the others. Needs no token.
 async fn ready(State(rest): State<Arc<Rest>>) -> Response {
     let started = std::time::Instant::now();
     let store = match rest.roam.ready().await {
@@ -192,10 +237,16 @@ async fn ready(State(rest): State<Arc<Rest>>) -> Response {
             serde_json::json!({"status": "unavailable"})
         }
     };
-    let ok = store["status"] == "ok";
+    let mut ok = store["status"] == "ok";
+    let mut checks = serde_json::Map::new();
+    checks.insert("store".into(), store);
+    for (name, check) in rest.dependencies() {
+        ok &= check["status"] == "ok";
+        checks.insert(name.into(), check);
+    }
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "unavailable" },
-        "checks": {"store": store},
+        "checks": checks,
     });
     let status = if ok {
         axum::http::StatusCode::OK

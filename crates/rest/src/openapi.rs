@@ -137,7 +137,13 @@ pub fn document(org: &str, app: &str) -> OpenApi {
         let op = operation((org, app), &route, &mut components);
         paths.add_path_operation(route.path, vec![method(&route.method)], op);
     }
-    let up = [("200", "serving"), ("503", "the store does not answer")];
+    let up = [
+        ("200", "serving"),
+        (
+            "503",
+            "the store (or, for /ready, another dependency) does not answer",
+        ),
+    ];
     paths.add_path_operation("/health", vec![HttpMethod::Get], probe("health", &up));
     paths.add_path_operation("/ready", vec![HttpMethod::Get], probe("ready", &up));
     paths.add_path_operation(

@@ -11,6 +11,7 @@ use std::{
 use anyhow::Context;
 use roam_domain::{
     auth::throttle::ThrottleLimits,
+    fanout::Fanout,
     service::{Policy, Roam},
     store::Store,
     user::entity_uuid,
@@ -21,6 +22,7 @@ use roam_storage_postgres::PgStore;
 use roam_storage_sqlite::{Options, SqliteStore, Synchronous};
 use tokio::{net::TcpListener, sync::watch};
 
+mod cluster;
 pub mod config;
 pub mod data_dir;
 pub mod metrics;
@@ -36,6 +38,8 @@ pub struct Server {
     router: axum::Router,
     stop: watch::Sender<bool>,
     gateway: Arc<Gateway>,
+    /// Cluster mode's link to the other nodes.
+    cluster: Option<Arc<roam_cluster::Cluster>>,
     /// A generated admin credential not yet used to log in: shown at every start until it is.
     pub generated_admin: Option<PendingCredential>,
     http: serve::HttpLimits,
@@ -55,6 +59,12 @@ impl Server {
             }
         };
         let hub = Hub::new(&config.app_key);
+        // Cluster mode: deliveries, kicks and presence reach the other nodes through NATS.
+        let cluster = cluster::join(config, hub.clone()).await?;
+        let fanout: Arc<dyn Fanout> = match &cluster {
+            Some(c) => c.clone(),
+            None => hub.clone(),
+        };
         let policy = Policy {
             token_ttl: Duration::from_secs(config.token_ttl_secs),
             node: config.node_id,
@@ -72,7 +82,7 @@ impl Server {
             },
             ..Policy::default()
         };
-        let roam = Arc::new(Roam::new(store, hub.clone(), admin, policy));
+        let roam = Arc::new(Roam::new(store, fanout, admin, policy));
         roam.settle_admin_credential().await?;
         if let Some(c) = &generated_admin {
             data_dir::forget_when_used(c.file.clone(), roam.admin_used());
@@ -98,8 +108,14 @@ impl Server {
             },
             stopped,
         );
-        let rest = Rest::new(roam, &config.app_key, app_uuid, config.open_registration);
-        let metrics = metrics::Metrics::new(gateway.clone(), writer_stats);
+        let rest = Rest::with_checks(
+            roam,
+            &config.app_key,
+            app_uuid,
+            config.open_registration,
+            cluster::checks(cluster.as_ref()),
+        );
+        let metrics = metrics::Metrics::new(gateway.clone(), writer_stats, cluster.clone());
         let router = metrics.layer(
             gateway
                 .router()
@@ -129,6 +145,7 @@ impl Server {
             router,
             stop,
             gateway,
+            cluster,
             http,
             generated_admin,
         })
@@ -173,6 +190,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         drop(self.gateway);
+        // The sessions' leaves reach the other nodes now (else they count this node's devices
+        // until it has been silent for the expiry); bounded, NATS may be gone.
+        if let Some(cluster) = &self.cluster {
+            let _ = tokio::time::timeout(Duration::from_secs(1), cluster.flush()).await;
+        }
         Ok(())
     }
 }

@@ -27,6 +27,7 @@ use roam_gateway::Gateway;
 use roam_rest::{Rest, error::ApiError, extract::Caller};
 use roam_storage_sqlite::WriterStats;
 
+pub mod cluster;
 pub mod http;
 pub mod live;
 
@@ -37,11 +38,19 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Registers every metric; `gateway` and `writer` (SQLite only) are read at each scrape.
-    pub fn new(gateway: Arc<Gateway>, writer: Option<Arc<WriterStats>>) -> Arc<Metrics> {
+    /// Registers every metric; `gateway`, `writer` (SQLite only) and `cluster` (in cluster mode) are read
+    /// at each scrape.
+    pub fn new(
+        gateway: Arc<Gateway>,
+        writer: Option<Arc<WriterStats>>,
+        cluster: Option<Arc<roam_cluster::Cluster>>,
+    ) -> Arc<Metrics> {
         let mut registry = Registry::default();
         let http = Arc::new(http::HttpMetrics::register(&mut registry));
         registry.register_collector(Box::new(live::Live { gateway, writer }));
+        if let Some(c) = cluster {
+            registry.register_collector(Box::new(cluster::ClusterFigures(c)));
+        }
         Arc::new(Metrics { registry, http })
     }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::presence::Presence;
 
 fn ids(u: &str, r: &str) -> (UserId, Resource) {
     (UserId::parse(u).unwrap(), Resource::parse(r).unwrap())
@@ -153,4 +154,79 @@ fn without_a_user_rate_nothing_is_kept_for_a_departed_user() {
     let (alice, r1) = ids("alice", "r1");
     drop(hub.register(&alice, &r1, 10).unwrap());
     assert!(hub.lock().users.is_empty());
+}
+
+#[test]
+fn a_replaced_session_is_told_to_close() {
+    let hub = Hub::new("org#app");
+    let (alice, r1) = ids("alice", "r1");
+    let old = hub.register(&alice, &r1, 1).unwrap();
+    let new = hub.register(&alice, &r1, 1).unwrap();
+    assert_eq!(old.mailbox.take(), Some(Push::Replaced));
+    assert_eq!(new.mailbox.take(), None);
+    drop(old);
+    assert_eq!(
+        hub.online(&alice),
+        1,
+        "the old session leaving keeps the new one"
+    );
+}
+
+/// A presence that says alice has r9 on another node, and records what it is told.
+#[derive(Default)]
+struct FakePresence {
+    told: std::sync::Mutex<Vec<String>>,
+}
+
+impl Presence for FakePresence {
+    fn remote_resources(&self, user: &UserId) -> Vec<Resource> {
+        if user.as_str() == "alice" {
+            vec![Resource::parse("r9").unwrap()]
+        } else {
+            vec![]
+        }
+    }
+    fn joined(&self, user: &UserId, resource: &Resource, _since_ms: u64) {
+        self.told
+            .lock()
+            .unwrap()
+            .push(format!("join {user}/{resource}"));
+    }
+    fn left(&self, user: &UserId, resource: &Resource) {
+        self.told
+            .lock()
+            .unwrap()
+            .push(format!("leave {user}/{resource}"));
+    }
+}
+
+#[test]
+fn devices_elsewhere_count_and_joins_and_leaves_are_told() {
+    let hub = Hub::new("org#app");
+    let presence = Arc::new(FakePresence::default());
+    let weak: Arc<dyn Presence> = presence.clone();
+    hub.set_presence(Arc::downgrade(&weak));
+    let (alice, r1) = ids("alice", "r1");
+    let (_, r9) = ids("alice", "r9");
+    assert!(
+        hub.register(&alice, &r1, 1).is_err(),
+        "r9 elsewhere fills the one slot"
+    );
+    let a1 = hub.register(&alice, &r1, 2).unwrap();
+    // The device elsewhere logging in here does not count twice.
+    let a9 = hub.register(&alice, &r9, 2).unwrap();
+    drop(a1);
+    assert_eq!(hub.replace_device(&alice, &r9, |_| true), 1);
+    assert_eq!(a9.mailbox.take(), Some(Push::Replaced));
+    drop(a9);
+    assert_eq!(
+        *presence.told.lock().unwrap(),
+        [
+            "join alice/r1",
+            "join alice/r9",
+            "leave alice/r1",
+            "leave alice/r9"
+        ]
+    );
+    hub.devices(|d| assert!(d.is_empty()));
 }

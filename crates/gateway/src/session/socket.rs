@@ -94,7 +94,7 @@ pub async fn serve<F: Framing>(socket: WebSocket, gw: Arc<Gateway>, framing: F) 
                 }
             },
             push = session.next_push() => {
-                let Some(frames) = session.on_push(push) else {
+                let Some(frames) = Box::pin(session.on_push(push)).await else {
                     break Farewell::SessionEnded;
                 };
                 // A kick is told to the device, then the connection closes.
@@ -213,8 +213,9 @@ struct PushFrames {
 
 impl Session {
     /// The frames for a hub push, or None to close: a notice names a queue with news, a kick
-    /// tells the device it is logged out, an overflow (too many queues waiting) closes.
-    fn on_push(&self, push: Push) -> Option<PushFrames> {
+    /// tells the device it is logged out, an overflow (too many queues waiting) or a newer
+    /// session of the same device closes, a resync notices every queue the store has news in.
+    async fn on_push(&self, push: Push) -> Option<PushFrames> {
         let online = self.online.as_ref()?;
         let me = &online.device.user;
         match push {
@@ -233,6 +234,27 @@ impl Session {
                 })
             }
             Push::Overflow => None,
+            Push::Replaced => {
+                tracing::debug!("closing a session replaced by a newer one of the same device");
+                None
+            }
+            Push::Resync => {
+                let queues = match self.gw.roam.pending(&online.device).await {
+                    Ok(q) => q,
+                    Err(e) => {
+                        // The device's next heartbeat (UNREAD) asks again.
+                        tracing::warn!(error = %e, "resync: the store does not answer");
+                        Vec::new()
+                    }
+                };
+                Some(PushFrames {
+                    frames: queues
+                        .iter()
+                        .map(|q| msync::notice(target_jid(self.app_key(), me, &q.target)))
+                        .collect(),
+                    kick: false,
+                })
+            }
         }
     }
 

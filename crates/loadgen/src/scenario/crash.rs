@@ -119,7 +119,7 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     let mut server = ctx.server(&[]).await?;
     let ledger = Ledger::new();
     let base = ledger.base();
-    let (pairs, receiving) = send::connect(&server, n, &ledger).await?;
+    let (pairs, receiving) = send::connect(std::slice::from_ref(&server), n, &ledger).await?;
     let seqs: Vec<Arc<AtomicU64>> = (0..n).map(|_| Arc::default()).collect();
     let (mut acked, mut failed) = (Vec::new(), 0u64);
     let mut restarts = Vec::new();

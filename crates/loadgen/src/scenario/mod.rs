@@ -6,6 +6,7 @@ use crate::{Ctx, report::Report};
 mod abuse;
 mod catchup;
 pub mod ceiling;
+mod cluster;
 mod crash;
 mod fanout;
 mod history;
@@ -41,6 +42,8 @@ pub enum Scenario {
     Catchup(catchup::Args),
     /// Half the maximum load for a long time with abusers mixed in: drift and losses.
     Soak(soak::Args),
+    /// The same work on one SQLite node, one PostgreSQL node, three PostgreSQL nodes + NATS.
+    Cluster(cluster::Args),
     /// The same work on Roam and on the installed peers (Prosody, Synapse), alternating rounds.
     Peers(peers::Args),
 }
@@ -59,5 +62,6 @@ pub async fn run(scenario: &Scenario, ctx: &Ctx) -> anyhow::Result<Report> {
         Scenario::Catchup(a) => catchup::run(a, ctx).await,
         Scenario::Soak(a) => soak::run(a, ctx).await,
         Scenario::Peers(a) => peers::run(a, ctx).await,
+        Scenario::Cluster(a) => cluster::run(a, ctx).await,
     }
 }

@@ -11,13 +11,14 @@ use std::{
     time::{Duration, Instant},
 };
 
+use anyhow::Context;
 use roam_sdk::{ChatType, Client, Outgoing};
 
 use super::ceiling::{self, f64_of};
 use crate::{
     Ctx,
     ledger::{self, Key, Ledger, Tag},
-    measure::{Latency, Schedule},
+    measure::{Latency, Percentiles, Schedule},
     population,
     report::Report,
     server::{CpuMeter, Roamd},
@@ -79,6 +80,7 @@ async fn closed_loop(
     inflight: usize,
     until: Instant,
     base: Instant,
+    phase: u32,
 ) -> anyhow::Result<Sent> {
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (client, to)) in pairs.iter().enumerate() {
@@ -90,7 +92,7 @@ async fn closed_loop(
                 let mut out = Sent::default();
                 while Instant::now() < until {
                     let tag = Tag {
-                        phase: 0,
+                        phase,
                         sender,
                         seq: seqs.fetch_add(1, Ordering::Relaxed),
                         due_us: Tag::micros(base, Instant::now()),
@@ -178,23 +180,25 @@ async fn settle(ledger: &Ledger, phase: u32, sent: &Sent) -> (u64, u64, Latency)
     (lost, dup, log.delivery)
 }
 
-/// Registers and logs in `n` senders and `n` recipients (`s{i}` sends to `r{i}`); the
-/// recipients' deliveries go to `ledger`, the senders' own events are read and dropped.
+/// Registers and logs in `n` senders and `n` recipients (`s{i}` sends to `r{i}`), round-robin
+/// over `nodes` with each recipient on the node after its sender's (so on another node when
+/// there are several); the recipients' deliveries go to `ledger`, the senders' own events are
+/// read and dropped.
 pub async fn connect(
-    server: &Roamd,
+    nodes: &[Roamd],
     n: usize,
     ledger: &Ledger,
 ) -> anyhow::Result<(Vec<(Client, String)>, Vec<Client>)> {
-    let admin = server.admin().await?;
+    let admin = nodes.first().context("no node")?.admin().await?;
     let senders = population::register(&admin, "s", n).await?;
     let recipients = population::register(&admin, "r", n).await?;
     let mut receiving = Vec::with_capacity(n);
-    for d in population::login(server, &recipients).await? {
+    for d in population::login_spread(nodes, &recipients, 1).await? {
         ledger.receive(d.events);
         receiving.push(d.client);
     }
     let mut pairs = Vec::with_capacity(n);
-    for (d, to) in population::login(server, &senders)
+    for (d, to) in population::login_spread(nodes, &senders, 0)
         .await?
         .into_iter()
         .zip(recipients)
@@ -203,6 +207,46 @@ pub async fn connect(
         pairs.push((d.client, to));
     }
     Ok((pairs, receiving))
+}
+
+/// What a closed-loop phase came to: the acked rate, its latencies and faults.
+pub struct ClosedPhase {
+    pub acked: u64,
+    pub msgs_per_s: f64,
+    /// Seconds of sending.
+    pub wall: f64,
+    pub ack: Percentiles,
+    pub delivery: Percentiles,
+    pub lost: u64,
+    pub dup: u64,
+    pub errors: u64,
+}
+
+/// Runs closed-loop phase `phase` for `secs` (each sender keeping `inflight` sends
+/// outstanding) and waits for its deliveries.
+pub async fn closed_phase(
+    pairs: &[(Client, String)],
+    inflight: usize,
+    secs: f64,
+    ledger: &Ledger,
+    phase: u32,
+) -> anyhow::Result<ClosedPhase> {
+    let began = Instant::now();
+    let until = began + Duration::from_secs_f64(secs);
+    let sent = closed_loop(pairs, inflight, until, ledger.base(), phase).await?;
+    let wall = began.elapsed().as_secs_f64();
+    let (lost, dup, delivery) = settle(ledger, phase, &sent).await;
+    let acked = u64::try_from(sent.acked.len())?;
+    Ok(ClosedPhase {
+        acked,
+        msgs_per_s: f64_of(acked) / wall,
+        wall,
+        ack: sent.ack.summary(),
+        delivery: delivery.summary(),
+        lost,
+        dup,
+        errors: sent.errors,
+    })
 }
 
 async fn drain(mut events: roam_sdk::Events) {
@@ -228,41 +272,33 @@ pub async fn run(a: &Args, ctx: &Ctx) -> anyhow::Result<Report> {
     let ceilings = ceiling::measure(&ceiling::Args::default(), ctx.smoke, &near).await?;
     let ledger = Ledger::new();
     let base = ledger.base();
-    let (pairs, receiving) = connect(&server, n, &ledger).await?;
+    let (pairs, receiving) = connect(std::slice::from_ref(&server), n, &ledger).await?;
 
     let mut r = Report::new("send");
     r.param("pairs", u64::try_from(n)?)
         .param("inflight", u64::try_from(a.inflight)?)
         .param("secs_per_phase", secs);
     ceilings.record(&mut r);
-    let (mut lost, mut dup, mut errors) = (0, 0, 0);
 
     // Closed loop: the most the server acks.
     let meter = CpuMeter::start(&server)?;
-    let began = Instant::now();
-    let sent = closed_loop(
-        &pairs,
-        a.inflight,
-        began + Duration::from_secs_f64(secs),
-        base,
-    )
-    .await?;
-    let send_wall = began.elapsed().as_secs_f64();
-    let (l, d, delivery) = settle(&ledger, 0, &sent).await;
+    let closed = closed_phase(&pairs, a.inflight, secs, &ledger, 0).await?;
     let (cpu, _) = meter.read(&server)?;
-    let acked = f64_of(u64::try_from(sent.acked.len())?);
-    let max = acked / send_wall;
-    (lost, dup, errors) = (lost + l, dup + d, errors + sent.errors);
+    let max = closed.msgs_per_s;
+    let (mut lost, mut dup, mut errors) = (closed.lost, closed.dup, closed.errors);
     r.metric("max_msgs_per_s", max)
-        .metric("server_cpu_ms_per_msg", 1000.0 * cpu / acked.max(1.0))
-        .metric("server_cpu_share_at_max", cpu / send_wall)
+        .metric(
+            "server_cpu_ms_per_msg",
+            1000.0 * cpu / f64_of(closed.acked.max(1)),
+        )
+        .metric("server_cpu_share_at_max", cpu / closed.wall)
         .against(
             "max_msgs_per_s",
             "sqlite_insert_rows_per_s",
             ceilings.insert(),
         );
-    r.latency.insert("max_ack".into(), sent.ack.summary());
-    r.latency.insert("max_delivery".into(), delivery.summary());
+    r.latency.insert("max_ack".into(), closed.ack);
+    r.latency.insert("max_delivery".into(), closed.delivery);
 
     // Open loop at fractions of the maximum.
     for (i, f) in fractions.iter().enumerate() {

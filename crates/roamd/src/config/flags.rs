@@ -57,6 +57,10 @@ pub struct Cli {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<u16>,
+    /// Cluster mode: the NATS server, nats://host:4222 [env: ROAM_NATS_URL] [default: none]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_url: Option<String>,
     /// Log format, text or json [env: ROAM_LOG_FORMAT] [default: text]
     #[arg(long, value_enum)]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -71,6 +71,11 @@ pub struct Config {
     pub sqlite_synchronous: String,
     /// This node's id in message ids (0..1023); unique per node sharing a database.
     pub node_id: u16,
+    /// Cluster mode: the NATS server (`nats://host:4222`) through which the nodes sharing
+    /// one database tell each other of live news, kicks and devices online (see
+    /// `docs/cluster.md`). Unset or empty: a single node. Set, roamd exits if NATS does not
+    /// answer at start; later losses only delay deliveries to other nodes' devices.
+    pub nats_url: Option<String>,
     /// Most conversations one user may have pinned at once (Easemob: 50). A pin beyond it
     /// gets the SDK's limit error.
     pub max_pinned: usize,
@@ -167,6 +172,7 @@ impl Default for Config {
             database_pool_size: 16,
             sqlite_synchronous: "full".into(),
             node_id: 0,
+            nats_url: None,
             max_pinned: 50,
             conversation_limit: 0,
             rest_messages_update_conversations: false,

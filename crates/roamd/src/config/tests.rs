@@ -147,3 +147,30 @@ fn web_dir_is_a_flag_an_env_var_and_a_file_key() {
         Ok(())
     });
 }
+
+#[test]
+fn nats_url_is_a_flag_an_env_var_and_a_file_key() {
+    figment::Jail::expect_with(|jail| {
+        let none = Config::load(&Cli::parse_from(["roamd"])).map_err(|e| e.to_string())?;
+        assert_eq!(none.nats_url, None, "a single node by default");
+        jail.create_file("roam.toml", "nats_url = \"nats://file:4222\"\n")?;
+        let file = Cli::parse_from(["roamd", "--config", "roam.toml"]);
+        let url = |c: &Cli| {
+            Config::load(c)
+                .map(|c| c.nats_url)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(url(&file)?.as_deref(), Some("nats://file:4222"));
+        jail.set_env("ROAM_NATS_URL", "nats://env:4222");
+        assert_eq!(url(&file)?.as_deref(), Some("nats://env:4222"));
+        let flag = Cli::parse_from([
+            "roamd",
+            "--config",
+            "roam.toml",
+            "--nats-url",
+            "nats://flag:4222",
+        ]);
+        assert_eq!(url(&flag)?.as_deref(), Some("nats://flag:4222"));
+        Ok(())
+    });
+}

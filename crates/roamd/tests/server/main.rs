@@ -9,6 +9,7 @@ mod authz;
 mod authz_msync;
 mod cli;
 mod client;
+mod cluster;
 mod group_fanout;
 mod groups;
 mod http_limits;

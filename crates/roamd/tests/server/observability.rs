@@ -4,7 +4,11 @@ use serde_json::json;
 use crate::{BASE, client::http, spawn_app};
 
 /// A GET whose answer is text (the exposition format is not JSON): status and body.
-async fn get_text(addr: std::net::SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
+pub(crate) async fn get_text(
+    addr: std::net::SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))

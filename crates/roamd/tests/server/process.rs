@@ -194,6 +194,23 @@ fn a_bad_config_is_one_line_on_stderr() {
     );
 }
 
+#[test]
+fn an_unreachable_nats_is_one_line_on_stderr_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(ROAMD, dir.path())
+        .env("ROAM_NATS_URL", "nats://127.0.0.1:1")
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stderr).unwrap();
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("roamd: ") && last.contains("cannot connect to NATS"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn sigterm_under_live_sessions_exits_0_with_every_acked_message_on_disk() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use std::{
 use anyhow::{Context, bail};
 use futures::future::join_all;
 
-use crate::measure::Latency;
+use crate::{measure::Latency, server::cpu_seconds_of};
 
 /// One server under comparison, driven the same way: `senders` pairs (sender `s{i}` → recipient
 /// `r{i}`, both online), each sending closed loop (one message in flight per pair), then
@@ -86,7 +86,7 @@ async fn drive<P: Peer>(peer: &P, pid: u32, work: Work) -> anyhow::Result<Round>
         pairs.push(peer.pair(i).await?);
     }
     let body: String = "x".repeat(work.body_bytes);
-    let cpu0 = cpu_seconds(pid)?;
+    let cpu0 = cpu_seconds_of(pid)?;
     let t0 = Instant::now();
     let lanes = join_all(pairs.iter_mut().map(|pair| {
         let body = body.as_str();
@@ -102,7 +102,7 @@ async fn drive<P: Peer>(peer: &P, pid: u32, work: Work) -> anyhow::Result<Round>
     }))
     .await;
     let send_wall_s = t0.elapsed().as_secs_f64();
-    let send_cpu_s = cpu_seconds(pid)? - cpu0;
+    let send_cpu_s = cpu_seconds_of(pid)? - cpu0;
     let mut send = Latency::default();
     for lane in lanes {
         send.merge(&lane?);
@@ -127,25 +127,6 @@ async fn drive<P: Peer>(peer: &P, pid: u32, work: Work) -> anyhow::Result<Round>
         history,
         history_messages,
     })
-}
-
-/// A process's CPU time so far (user + system, seconds), from `/proc/<pid>/stat`.
-pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .context("unexpected /proc/<pid>/stat")?;
-    // utime and stime are fields 14 and 15 of stat(5); `rest` starts at field 3.
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = fields
-        .get(11..13)
-        .context("short /proc/<pid>/stat")?
-        .iter()
-        .map(|f| f.parse::<u64>())
-        .sum::<Result<u64, _>>()?;
-    // USER_HZ is 100 on every Linux this runs on.
-    Ok(ticks as f64 / 100.0)
 }
 
 /// A peer server process, on a fresh copy of its seeded database.
