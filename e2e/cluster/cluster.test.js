@@ -242,10 +242,15 @@ test('C5. roaming: the six operations done on one node read back the same on the
   assert.deepEqual((await pinned()).conversations.map((x) => x.id), [carol]);
   for (const d of others(3)) await d.waitFor('onMultiDeviceEvent', (e) => e.operation === 'deleteConversation', LIVE_MS + (Date.now() - t3));
 
-  // Every alice device got the three messages live, once.
+  // Every alice device got the three messages live, once, in order within each conversation
+  // (two conversations are two queues: no order between them).
   for (const n of [1, 2, 3]) await a[n].waitFor('onTextMessage', (m) => m.msg === 'b2', LIVE_MS);
+  await a[1].waitFor('onTextMessage', (m) => m.msg === 'c1', LIVE_MS);
   await sleep(300);
-  for (const n of [1, 2, 3]) assert.deepEqual(texts(a[n]), ['b1', 'c1', 'b2'], `alice@${n}`);
+  for (const n of [1, 2, 3]) {
+    assert.deepEqual(texts(a[n], (m) => m.from === bob), ['b1', 'b2'], `alice@${n}: bob's`);
+    assert.deepEqual(texts(a[n], (m) => m.from === carol), ['c1'], `alice@${n}: carol's`);
+  }
 }));
 
 test('C6. a second node started with a live node id is refused: exit code 1, one line naming the node id', inCluster(async () => {
