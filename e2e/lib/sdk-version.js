@@ -95,9 +95,11 @@ function connectionOptions(options) {
     u.pathname = '/ws';
     o.url = u.toString().replace(/\/$/, '');
   }
-  if (traits.fixedDeviceId && o.deviceId === undefined) o.deviceId = `web_${Date.now()}`;
+  if (traits.fixedDeviceId && o.deviceId === undefined) o.deviceId = processDeviceId;
   return o;
 }
+// One per device process, kept across its connections, as a browser keeps its device id.
+const processDeviceId = `web_${Date.now()}${String(process.pid).slice(-4)}`;
 
 /**
  * conn.open(args) with the 4.13+ contract: resolves once logged in (onConnected), rejects with
