@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 # The SDK suite needs Node.js 20+ and npm: say so now, not after the Rust build.
 bash scripts/node-check.sh
+# The PostgreSQL engine's tests and the cluster tests need PostgreSQL and NATS: say so now too.
+bash scripts/services-check.sh
 
 # Each stage's start, with the seconds since the suite began (CI keeps the whole run under 20 min).
 stage() { echo "==== [$SECONDS s] $*"; }
