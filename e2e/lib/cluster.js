@@ -5,24 +5,31 @@
 // (unique per run, so nothing of another run shares its NATS subjects) and the same admin
 // client id/secret.
 //
-// Environment:
-//   E2E_PG_HOST / E2E_PG_PORT / E2E_PG_USER   PostgreSQL (default 127.0.0.1 / 5432 / postgres, trust auth)
-//   E2E_NATS_URL                              NATS (default nats://127.0.0.1:4222); E2E_NATS_URL=off: none
+// Environment (the names scripts/services-check.sh uses):
+//   ROAM_TEST_DATABASE_URL  a PostgreSQL server's URL (default postgres://postgres@127.0.0.1:5432/test):
+//                           its server and credentials are used, its database name is not (each
+//                           run makes its own through the maintenance database `postgres`)
+//   ROAM_TEST_NATS_URL      NATS (default nats://127.0.0.1:4222); `off`: the nodes get no --nats-url
 const { execFile, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const { Roamd, makeDataDir, BIN, CLIENT_ID, CLIENT_SECRET } = require('./roamd');
 const { Device } = require('./devices');
 
-const PG_HOST = process.env.E2E_PG_HOST || '127.0.0.1';
-const PG_PORT = process.env.E2E_PG_PORT || '5432';
-const PG_USER = process.env.E2E_PG_USER || 'postgres';
-const NATS_URL = process.env.E2E_NATS_URL || 'nats://127.0.0.1:4222';
+const PG_URL = process.env.ROAM_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const NATS_URL = process.env.ROAM_TEST_NATS_URL || 'nats://127.0.0.1:4222';
 let clusters = 0;
+
+// PG_URL with another database.
+function pgUrl(db) {
+  const u = new URL(PG_URL);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
 
 // psql -c SQL against the maintenance database; resolves with stdout, rejects with stderr.
 function psql(sql, db = 'postgres') {
   return new Promise((resolve, reject) => {
-    execFile('psql', ['-h', PG_HOST, '-p', PG_PORT, '-U', PG_USER, '-d', db, '-v', 'ON_ERROR_STOP=1', '-tAc', sql],
+    execFile('psql', ['-d', pgUrl(db), '-w', '-v', 'ON_ERROR_STOP=1', '-tAc', sql],
       { timeout: 30000 }, (err, stdout, stderr) => {
         if (err) reject(new Error(`psql ${JSON.stringify(sql)}: ${(stderr || err.message).trim()}`));
         else resolve(stdout);
@@ -57,7 +64,7 @@ class Cluster {
     clusters++;
     this.size = nodes;
     this.db = `roam_e2e_${process.pid}_${clusters}`;
-    this.databaseUrl = `postgres://${PG_USER}@${PG_HOST}:${PG_PORT}/${this.db}`;
+    this.databaseUrl = pgUrl(this.db);
     this.appKey = `e2e${process.pid}n${clusters}#cluster`;
     this.nats = NATS_URL !== 'off' && binaryHasFlag('--nats-url') ? NATS_URL : null;
     this.nodes = []; // Roamd, index i = node id i+1
