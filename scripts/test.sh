@@ -52,6 +52,11 @@ if [ -n "$failed" ]; then
   exit 1
 fi
 
+# Three roamd nodes on one PostgreSQL database and NATS, the official SDK's devices spread over
+# them; one node killed with SIGKILL mid-stream (e2e/cluster, scripts/cluster.sh).
+stage "cluster suite"
+bash scripts/cluster.sh
+
 # The web chat in Debian's headless chromium (playwright-core), against the debug roamd.
 stage "web chat"
 ROAMD_BIN="$PWD/target/debug/roamd" bash scripts/web.sh
