@@ -105,8 +105,25 @@ async fn a_notice_reaches_a_device_on_another_node_and_local_ones_at_once() {
 async fn a_group_fan_out_is_one_publish_whatever_its_size() {
     let (prefix, n) = nodes(2).await;
     let watcher = async_nats::connect(nats_url()).await.unwrap();
-    let mut signals = watcher.subscribe(format!("{prefix}.signal")).await.unwrap();
-    watcher.flush().await.unwrap();
+    let mut seen = watcher.subscribe(format!("{prefix}.>")).await.unwrap();
+    // A flush only writes the subscription out; the server may still take another
+    // connection's publish first. A probe from this connection comes back only once the
+    // subscription is live (one connection's messages are processed in order).
+    watcher
+        .publish(format!("{prefix}.probe"), "probe".into())
+        .await
+        .unwrap();
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(5), seen.next())
+            .await
+            .unwrap()
+            .unwrap();
+        if m.subject.as_str() == format!("{prefix}.probe") {
+            break;
+        }
+    }
+    let signal = format!("{prefix}.signal");
+    let mut signals = seen.filter(|m| std::future::ready(m.subject.as_str() == signal));
     let members: Vec<UserId> = (0..1000)
         .map(|i| UserId::parse(&format!("m{i}")).unwrap())
         .collect();
