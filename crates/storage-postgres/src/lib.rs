@@ -70,6 +70,8 @@ impl Default for Options {
 pub struct PgStore {
     pool: Pool,
     ids: Arc<IdGenerator>,
+    /// Acks waiting for the store's ack transaction, coalesced (see `delivery::acks`).
+    acks: delivery::Acks,
     /// The connection that holds this node's claim (see [`Options::claim_node`]); the claim
     /// ends when it closes, also when the process dies.
     _claim: Option<tokio_postgres::Client>,
@@ -122,6 +124,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             ids,
+            acks: delivery::Acks::default(),
             _claim: claim,
         };
         // Never hand out an id at or below one already stored (this node's generator forgot

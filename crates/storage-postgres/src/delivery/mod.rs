@@ -1,4 +1,5 @@
-//! Delivery: appending messages ([`append`]), devices, what a device is owed, acks.
+//! Delivery: appending messages ([`append`]), devices, what a device is owed, acks
+//! ([`acks`], coalesced).
 //!
 //! A device is owed a conversation's messages after its position: its cursor if it has acked
 //! any, else where its user's side begins (with messages others sent before the device
@@ -17,14 +18,16 @@ use tokio_postgres::Row;
 use crate::{
     PgStore,
     rows::{
-        bad_row, engine, exec, id_column, message_from_row, row, row_opt, rows, sql_bound,
-        sql_count, transaction, unsigned,
+        bad_row, engine, message_from_row, row, row_opt, rows, sql_bound, sql_count, transaction,
+        unsigned,
     },
 };
 
+mod acks;
 mod append;
 mod events;
 
+pub(crate) use acks::Acks;
 #[allow(unused_imports, reason = "for the other parts' writes (roaming)")]
 pub(crate) use append::{append, append_all, is_resend_race, resend_of, with_events};
 pub(crate) use events::OnceEvents;
@@ -152,60 +155,15 @@ impl DeliveryStore for PgStore {
     /// Moves the device's cursor in the conversation with `target` up to the message `up_to`
     /// (never back): to the highest seq whose id is at most `up_to`. Only seqs after the
     /// device's cursor are searched (the newest first), and an id beyond the conversation's end
-    /// is clamped to the messages that exist.
+    /// is clamped to the messages that exist. Coalesced with the acks that wait at the same
+    /// time: one transaction per batch (see [`acks`]).
     async fn ack_at(
         &self,
         device: &Device,
         target: &Target,
         up_to: MessageId,
     ) -> Result<Option<u64>, StoreError> {
-        let d = device;
-        transaction!(self, |tx| {
-            let Some(r) = row_opt(
-                &tx,
-                "SELECT uc.conv_id, dc.seq, uc.start_seq FROM user_conversations uc \
-                 LEFT JOIN device_cursors dc ON dc.user_id = uc.user_id AND dc.resource = $2 AND dc.conv_id = uc.conv_id \
-                 WHERE uc.user_id = $1 AND uc.target = $3",
-                &[&d.user.as_str(), &d.resource.as_str(), &target.encode()],
-            )
-            .await?
-            else {
-                return Ok(None);
-            };
-            let conv: i64 = r.try_get(0).map_err(engine)?;
-            let cursor: Option<i64> = r.try_get(1).map_err(engine)?;
-            let start: i64 = r.try_get(2).map_err(engine)?;
-            let position = |cursor: i64| Some(u64::try_from(cursor.max(start)).unwrap_or(0));
-            // Ids stay below 2^63; a larger (forged) key means "everything", as i64::MAX does.
-            let up_to = id_column(up_to).unwrap_or(i64::MAX);
-            let seq: Option<i64> = row_opt(
-                &tx,
-                "SELECT seq FROM messages WHERE conv_id = $1 AND seq > $2 AND id <= $3 \
-                 ORDER BY seq DESC LIMIT 1",
-                &[&conv, &cursor.unwrap_or(0), &up_to],
-            )
-            .await?
-            .map(|r| r.try_get(0))
-            .transpose()
-            .map_err(engine)?;
-            let Some(seq) = seq else {
-                return Ok(cursor.and_then(position));
-            };
-            exec(
-                &tx,
-                "INSERT INTO device_cursors (user_id, resource, conv_id, seq) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (user_id, resource, conv_id) DO UPDATE SET seq = GREATEST(device_cursors.seq, excluded.seq)",
-                &[&d.user.as_str(), &d.resource.as_str(), &conv, &seq],
-            )
-            .await?;
-            exec(
-                &tx,
-                "UPDATE user_conversations SET synced_seq = GREATEST(synced_seq, $3) WHERE user_id = $1 AND conv_id = $2",
-                &[&d.user.as_str(), &conv, &seq],
-            )
-            .await?;
-            Ok(position(seq.max(cursor.unwrap_or(0))))
-        })
+        self.acks.ack_at(self, device, target, up_to).await
     }
 }
 
