@@ -156,7 +156,7 @@ impl DeliveryStore for PgStore {
     /// (never back): to the highest seq whose id is at most `up_to`. Only seqs after the
     /// device's cursor are searched (the newest first), and an id beyond the conversation's end
     /// is clamped to the messages that exist. Coalesced with the acks that wait at the same
-    /// time: one transaction per batch (see [`acks`]).
+    /// time: one transaction per batch (see the `acks` module).
     async fn ack_at(
         &self,
         device: &Device,
